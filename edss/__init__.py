@@ -1,0 +1,1 @@
+"""edss: the encrypted EDSS grading application (not yet built)."""

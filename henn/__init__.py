@@ -1,0 +1,1 @@
+"""henn: compiles trained PyTorch CNNs into CKKS homomorphic operations (not yet built)."""
