@@ -33,3 +33,28 @@ __all__ = [
     "SerializationError",
     "TransparentCiphertextError",
 ]
+
+from ckks.ciphertext import Ciphertext
+from ckks.decryptor import Decryptor
+from ckks.encoder import Encoder
+from ckks.encryptor import Encryptor
+from ckks.evaluator import Evaluator
+from ckks.keygen import KeyGenerator
+from ckks.keys import GaloisKeys, PublicKey, RelinearizationKey, SecretKey
+from ckks.parameters import Parameters
+from ckks.plaintext import Plaintext
+
+__all__ += [
+    "Ciphertext",
+    "Decryptor",
+    "Encoder",
+    "Encryptor",
+    "Evaluator",
+    "GaloisKeys",
+    "KeyGenerator",
+    "Parameters",
+    "Plaintext",
+    "PublicKey",
+    "RelinearizationKey",
+    "SecretKey",
+]

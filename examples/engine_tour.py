@@ -10,7 +10,6 @@ import time
 import numpy as np
 
 from ckks.ring.arithmetic import multiply
-from ckks.ring.modarith import ModulusConstants
 from ckks.ring.ntt import NttTables
 from ckks.ring.primes import prime_chain
 from ckks.ring.rns import RnsBase

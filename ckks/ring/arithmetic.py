@@ -17,6 +17,7 @@ from numba import njit, prange
 from ckks.ring.modarith import (
     ModulusConstants,
     add_mod,
+    mul_high,
     mul_mod,
     mul_shoup,
     mul_wide,
@@ -141,3 +142,57 @@ __all__ = [
     "reduce_wide",
     "subtract",
 ]
+
+
+def subtract_and_scale(
+    a: np.ndarray,
+    b: np.ndarray,
+    factors: np.ndarray,
+    factors_shoup: np.ndarray,
+    moduli: np.ndarray,
+    out: np.ndarray,
+    offsets: np.ndarray | None = None,
+) -> None:
+    """out[i] = (a[i] − b[i] + offsets[i]) · factors[i] mod q_i (the core of rescale and mod-down).
+
+    ``a`` and ``offsets`` are reduced modulo q_i; ``b`` may be lazy, below 2q_i.
+    """
+    if offsets is None:
+        offsets = np.zeros(len(moduli), dtype=np.uint64)
+    _subtract_and_scale_kernel(a, b, factors, factors_shoup, moduli, offsets, out)
+
+
+def replicate_reduced(values: np.ndarray, constants: ModulusConstants) -> np.ndarray:
+    """Rows values mod q_i for every prime, from one row of words (any size below 2^64)."""
+    out = np.empty((len(constants.moduli), values.shape[0]), dtype=np.uint64)
+    _replicate_kernel(values, constants.moduli, constants.word_ratio, out)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def _subtract_and_scale_kernel(a, b, f, fs, moduli, offsets, out):  # pragma: no cover - compiled
+    L, N = a.shape
+    for r in prange(L):
+        q = moduli[r]
+        two_q = q + q
+        for n in range(N):
+            y = b[r, n]
+            y = y - q if y >= q else y
+            x = a[r, n] + offsets[r] + q - y
+            x = x - two_q if x >= two_q else x
+            x = x - q if x >= q else x
+            out[r, n] = mul_shoup(x, f[r], fs[r], q)
+
+
+@njit(parallel=True, cache=True)
+def _replicate_kernel(values, moduli, ratios, out):  # pragma: no cover - compiled
+    L = moduli.shape[0]
+    N = values.shape[0]
+    for r in prange(L):
+        q = moduli[r]
+        ratio = ratios[r]
+        for n in range(N):
+            v = values[n]
+            out[r, n] = v - mul_high(v, ratio) * q
+            if out[r, n] >= q:
+                out[r, n] -= q

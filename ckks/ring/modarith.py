@@ -179,6 +179,7 @@ class ModulusConstants:
         bits: bit length b_i of each prime.
         barrett: floor(2^(2 b_i) / q_i).
         word_ratio: floor(2^64 / q_i).
+        two64, two64_shoup: 2^64 mod q_i and its Shoup companion, to fold a 128-bit sum.
     """
 
     def __init__(self, moduli: list[int]):
@@ -186,5 +187,17 @@ class ModulusConstants:
         self.bits = np.array([q.bit_length() for q in moduli], dtype=np.uint64)
         self.barrett = np.array([barrett_constant(q) for q in moduli], dtype=np.uint64)
         self.word_ratio = np.array([word_ratio(q) for q in moduli], dtype=np.uint64)
-        for array in (self.moduli, self.bits, self.barrett, self.word_ratio):
+        two64 = [(1 << 64) % q for q in moduli]
+        self.two64 = np.array(two64, dtype=np.uint64)
+        self.two64_shoup = np.array(
+            [shoup_companion(w, q) for w, q in zip(two64, moduli, strict=True)], dtype=np.uint64
+        )
+        for array in (
+            self.moduli,
+            self.bits,
+            self.barrett,
+            self.word_ratio,
+            self.two64,
+            self.two64_shoup,
+        ):
             array.flags.writeable = False

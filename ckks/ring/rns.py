@@ -129,11 +129,6 @@ class BaseConverter:
         self.cofactors_mod_target = _frozen(
             [[c % p for c in source.cofactors] for p in target.moduli]
         )
-        two64 = [(1 << 64) % p for p in target.moduli]
-        self.two64 = _frozen(two64)
-        self.two64_shoup = _frozen(
-            [shoup_companion(w, p) for w, p in zip(two64, target.moduli, strict=True)]
-        )
 
     def convert(self, residues: np.ndarray) -> np.ndarray:
         """Residues in the target base of x + u·Q, x given by ``residues`` in the source base."""
@@ -157,8 +152,8 @@ class BaseConverter:
             target.moduli,
             target.word_ratio,
             self.cofactors_mod_target,
-            self.two64,
-            self.two64_shoup,
+            target.two64,
+            target.two64_shoup,
             out,
         )
 

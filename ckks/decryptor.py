@@ -1,0 +1,77 @@
+"""Decryption with the secret key: m = c0 + c1·s (+ c2·s²) at the ciphertext's level."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ckks.ciphertext import Ciphertext
+from ckks.encoder import centered_float
+from ckks.errors import EncodingError, KeyMismatchError, ParameterError
+from ckks.keys import SecretKey
+from ckks.plaintext import Plaintext
+from ckks.ring import arithmetic
+
+
+class Decryptor:
+    """Decrypts ciphertexts made under one secret key.
+
+    Args:
+        params: the :class:`~ckks.parameters.Parameters`.
+        secret_key: the :class:`SecretKey`.
+    """
+
+    def __init__(self, params, secret_key: SecretKey):
+        if not isinstance(secret_key, SecretKey):
+            raise ParameterError(
+                f"Decryptor: secret_key must be a SecretKey, got {type(secret_key).__name__}"
+            )
+        if secret_key.params != params:
+            raise KeyMismatchError("Decryptor: the secret key belongs to other parameters")
+        self.params = params
+        self._secret_key = secret_key
+        self._context = params.context
+
+    def decrypt(self, ciphertext: Ciphertext) -> Plaintext:
+        """The plaintext c0 + c1·s (+ c2·s²), at the ciphertext's level and scale.
+
+        Raises:
+            KeyMismatchError: the ciphertext is under another secret key or other parameters.
+            EncodingError: the decrypted coefficients reach a quarter of the modulus, the mark of
+                a value that overflowed it (value · scale ≥ Q_level / 2) and wrapped around.
+        """
+        if not isinstance(ciphertext, Ciphertext):
+            raise ParameterError(f"decrypt: expected a Ciphertext, got {type(ciphertext).__name__}")
+        if ciphertext.params != self.params:
+            raise KeyMismatchError("decrypt: the ciphertext belongs to other parameters")
+        if ciphertext.fingerprint != self._secret_key.fingerprint:
+            raise KeyMismatchError(
+                "decrypt: the ciphertext is encrypted under a different secret key "
+                f"(fingerprint {ciphertext.fingerprint.hex()}, this key "
+                f"{self._secret_key.fingerprint.hex()})"
+            )
+        level = ciphertext.level
+        constants = self._context.level(level).constants
+        s = np.ascontiguousarray(self._secret_key.ntt[: level + 1])
+        result = ciphertext.data[0].copy()
+        power = s
+        for component in range(1, ciphertext.size):
+            arithmetic.multiply_add(ciphertext.data[component], power, result, constants)
+            if component + 1 < ciphertext.size:
+                power = arithmetic.multiply(power, s, constants)
+        self._check_no_overflow(result, level)
+        return Plaintext(result, level, ciphertext.scale, self.params)
+
+    def _check_no_overflow(self, ntt_data: np.ndarray, level: int) -> None:
+        coefficients = self._context.ntt.inverse(ntt_data)
+        values = centered_float(coefficients, self._context.bases[level])
+        peak = float(np.max(np.abs(values)))
+        log2_modulus = sum(math.log2(q) for q in self.params.moduli[: level + 1])
+        if peak > 0 and math.log2(peak) >= log2_modulus - 2:
+            raise EncodingError(
+                f"decrypt: the result overflowed the modulus at level {level}: a coefficient "
+                f"reaches 2^{math.log2(peak):.1f} of Q_{level} = 2^{log2_modulus:.1f}. The value "
+                f"times its scale exceeded Q/2 and wrapped around; use a smaller scale, smaller "
+                f"values or a larger first prime (headroom log2 q_0 − log2 scale)"
+            )

@@ -1,0 +1,30 @@
+"""Plaintext: an encoded message, a polynomial in NTT form at a level and an exact scale."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Plaintext:
+    """An encoded vector: polynomial residues (level + 1, N) in NTT form, level and scale.
+
+    Attributes:
+        data: uint64 array (level + 1, N), NTT form, row i modulo q_i.
+        level: number of rescales still available; the polynomial lives modulo q_0 ··· q_level.
+        scale: the exact factor the message was multiplied by before rounding.
+        params: the :class:`~ckks.parameters.Parameters` it belongs to.
+    """
+
+    __slots__ = ("data", "level", "params", "scale")
+
+    def __init__(self, data: np.ndarray, level: int, scale: float, params):
+        self.data = data
+        self.level = level
+        self.scale = float(scale)
+        self.params = params
+
+    def __repr__(self) -> str:
+        return (
+            f"Plaintext(level={self.level}, scale=2^{np.log2(self.scale):.4f}, "
+            f"ring_degree={self.params.ring_degree})"
+        )
