@@ -60,10 +60,11 @@ class Decryptor:
             arithmetic.multiply_add(ciphertext.data[component], power, result, constants)
             if component + 1 < ciphertext.size:
                 power = arithmetic.multiply(power, s, constants)
-        self._check_no_overflow(result, level)
-        return Plaintext(result, level, ciphertext.scale, self.params)
+        values = self._centered_checked(result, level)
+        return Plaintext(result, level, ciphertext.scale, self.params, centered=values)
 
-    def _check_no_overflow(self, ntt_data: np.ndarray, level: int) -> None:
+    def _centered_checked(self, ntt_data: np.ndarray, level: int) -> np.ndarray:
+        """Centered coefficients, after checking they have not wrapped around the modulus."""
         coefficients = self._context.ntt.inverse(ntt_data)
         values = centered_float(coefficients, self._context.bases[level])
         peak = float(np.max(np.abs(values)))
@@ -75,3 +76,4 @@ class Decryptor:
                 f"times its scale exceeded Q/2 and wrapped around; use a smaller scale, smaller "
                 f"values or a larger first prime (headroom log2 q_0 − log2 scale)"
             )
+        return values

@@ -84,7 +84,9 @@ class Encoder:
                 "decode: plaintext belongs to other parameters "
                 f"({plaintext.params!r}, expected {self.params!r})"
             )
-        integers = self.to_integers(plaintext.data, plaintext.level)
+        integers = plaintext.centered
+        if integers is None:
+            integers = self.to_integers(plaintext.data, plaintext.level)
         return coefficients_to_slots(integers / plaintext.scale, self.params.ring_degree)
 
     # -- helpers shared with the decryptor --------------------------------------------------------
@@ -149,11 +151,11 @@ def _log2_half_modulus(params, level: int) -> float:
 def centered_float(coefficients: np.ndarray, base: RnsBase) -> np.ndarray:
     """Float64 values of residues (rows modulo the primes of ``base``), centered into (−Q/2, Q/2].
 
-    One prime is centered in int64; several are composed exactly in Python integers first, so the
-    result is correct however large Q is.
+    One prime is centered in int64; several are composed by Garner's algorithm in word arithmetic
+    (``RnsBase.compose_float``), correct to a relative 2^-52 however large Q is.
     """
     if len(base) == 1:
         q = base.moduli[0]
         row = coefficients[0].astype(np.int64)
         return np.where(row > q // 2, row - q, row).astype(np.float64)
-    return np.array([float(v) for v in base.compose(coefficients)], dtype=np.float64)
+    return base.compose_float(coefficients)

@@ -15,13 +15,15 @@ class Plaintext:
         params: the :class:`~ckks.parameters.Parameters` it belongs to.
     """
 
-    __slots__ = ("data", "level", "params", "scale")
+    __slots__ = ("centered", "data", "level", "params", "scale")
 
-    def __init__(self, data: np.ndarray, level: int, scale: float, params):
+    def __init__(self, data: np.ndarray, level: int, scale: float, params, centered=None):
         self.data = data
         self.level = level
         self.scale = float(scale)
         self.params = params
+        # Centered integer coefficients as float64, when already known (set by the decryptor).
+        self.centered = centered
 
     def __repr__(self) -> str:
         return (

@@ -1,4 +1,6 @@
-"""A short tour of the ring layer: primes, NTT-based multiplication and CSPRNG sampling.
+"""A short tour of the CKKS engine: keys, encryption, arithmetic, rotations, decryption.
+
+Every result is compared with the same computation in NumPy on the clear values.
 
 Run: python examples/engine_tour.py
 """
@@ -9,46 +11,50 @@ import time
 
 import numpy as np
 
-from ckks.ring.arithmetic import multiply
-from ckks.ring.ntt import NttTables
-from ckks.ring.primes import prime_chain
-from ckks.ring.rns import RnsBase
-from ckks.ring.sampling import RandomSource
+import ckks
+
+
+def timed(label: str, function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    print(f"  {label:<34s} {1e3 * (time.perf_counter() - start):8.1f} ms")
+    return result
 
 
 def main() -> None:
-    ring_degree = 1 << 14
-    bit_sizes = [60, 40, 40, 40, 40, 40, 40, 60]
-    start = time.perf_counter()
-    primes = prime_chain(bit_sizes, ring_degree)
-    base = RnsBase(primes)
-    tables = NttTables(ring_degree, primes)
-    print(f"ring degree {ring_degree}, {len(primes)} primes, log2 Q = {base.product.bit_length()}")
-    print(f"precomputation: {time.perf_counter() - start:.2f} s")
-
-    source = RandomSource()
-    secret = source.ternary(ring_degree)
-    error = source.gaussian(ring_degree)
-    uniform = source.uniform(primes, ring_degree)
-    print(f"ternary secret weight {np.count_nonzero(secret)}, max |error| {np.abs(error).max()}")
-
-    # a·s + e computed through the NTT, checked against exact integers on a few coefficients.
-    start = time.perf_counter()
-    secret_residues = base.decompose(secret.tolist())
-    product = tables.inverse(
-        multiply(tables.forward(uniform), tables.forward(secret_residues), base.constants)
+    print("Parameters: N = 2^14, moduli {60, 40 x 6} + special {60}, scale 2^40")
+    params = timed(
+        "parameters (primes, NTT tables)", ckks.Parameters, 1 << 14, [60] + [40] * 6, [60], 40
     )
-    elapsed = time.perf_counter() - start
-    exact = base.compose(uniform, centered=False)
-    for k in (0, 1, ring_degree - 1):
-        expected = sum(
-            int(exact[i]) * int(secret[k - i]) if i <= k else -int(exact[i]) * int(secret[k - i])
-            for i in range(ring_degree)
-        ) % base.product
-        got = int(base.compose(product[:, k : k + 1], centered=False)[0])
-        status = "ok" if got == expected else "MISMATCH"
-        print(f"coefficient {k:5d} of a·s: {status}")
-    print(f"a·s over {len(primes)} primes via NTT: {elapsed * 1e3:.1f} ms")
+    print(f"  {params!r}")
+    keygen = timed("secret and public key", ckks.KeyGenerator, params)
+    relin_key = timed("relinearization key", keygen.relinearization_key)
+    galois_keys = timed("Galois keys for steps 1, -1", keygen.galois_keys, [1, -1])
+    encoder = ckks.Encoder(params)
+    encryptor = ckks.Encryptor(params, keygen.public_key())
+    decryptor = ckks.Decryptor(params, keygen.secret_key)
+    evaluator = ckks.Evaluator(params, relin_key, galois_keys)
+
+    rng = np.random.default_rng()
+    x = rng.uniform(-1, 1, params.slot_count)
+    y = rng.uniform(-1, 1, params.slot_count)
+    print(f"\nEncrypting two vectors of {params.slot_count} values")
+    cx = timed("encode + encrypt x", lambda: encryptor.encrypt(encoder.encode(x)))
+    cy = timed("encode + encrypt y", lambda: encryptor.encrypt(encoder.encode(y)))
+
+    print("\nComputing x*y + 0.5*x, rotated left by one, on ciphertexts")
+    product = timed("multiply", evaluator.multiply, cx, cy)
+    product = timed("relinearize", evaluator.relinearize, product)
+    product = timed("rescale", evaluator.rescale, product)
+    combined = timed("add 0.5*x (operators align levels)", lambda: product + cx * 0.5)
+    rotated = timed("rotate by 1", evaluator.rotate, combined, 1)
+    decoded = timed("decrypt + decode", lambda: encoder.decode(decryptor.decrypt(rotated)))
+
+    expected = np.roll(x * y + 0.5 * x, -1)
+    error = np.max(np.abs(decoded.real - expected))
+    print(f"\nresult level {rotated.level}, scale 2^{np.log2(rotated.scale):.6f}")
+    print(f"max |decrypted - numpy| = {error:.2e} over {params.slot_count} slots")
+    print("ok" if error < 1e-5 else "ERROR: result differs from numpy")
 
 
 if __name__ == "__main__":

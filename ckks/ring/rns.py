@@ -22,6 +22,7 @@ from ckks.errors import ArrayShapeError, ArrayTypeError, ParameterError
 from ckks.ring.modarith import (
     ModulusConstants,
     add_mod,
+    mul_mod,
     mul_shoup,
     mul_wide,
     reduce_word,
@@ -61,6 +62,15 @@ class RnsBase:
         self.cofactor_inverse_shoup = _frozen(
             [shoup_companion(w, q) for w, q in zip(inverses, moduli, strict=True)]
         )
+        # Garner: (q_0···q_(j−1))^-1 mod q_j, q_t mod q_j, and the weights W_j as floats.
+        prefix = [math.prod(moduli[:j]) for j in range(len(moduli))]
+        self._garner_prefix_inverse = _frozen(
+            [pow(p % q, -1, q) for p, q in zip(prefix, moduli, strict=True)]
+        )
+        self._garner_moduli_mod = _frozen([[t % q for t in moduli] for q in moduli])
+        weights = np.array([float(p) if p.bit_length() < 1000 else np.inf for p in prefix])
+        weights.flags.writeable = False
+        self._garner_weights = weights
 
     def __len__(self) -> int:
         return len(self.moduli)
@@ -91,6 +101,34 @@ class RnsBase:
         for row, q in enumerate(self.moduli):
             # Python's % is non-negative for a positive modulus, negatives included.
             out[row] = (items % q).astype(np.uint64)
+        return out
+
+    def compose_float(self, residues: np.ndarray) -> np.ndarray:
+        """Float64 values of the centered composition in (−Q/2, Q/2], without Python integers.
+
+        Garner's algorithm gives the mixed-radix digits v_j of x = Σ v_j·W_j (W_j = q_0···q_(j−1))
+        in word arithmetic; since (Q − 1)/2 has every digit (q_j − 1)/2, the sign of the centered
+        value is a digit-wise comparison from the top, and the float sum of the top digits is
+        correct to a relative 2^-52. Falls back to exact integers when Q passes 2^1000.
+        """
+        if not isinstance(residues, np.ndarray) or residues.ndim != 2:
+            raise ArrayShapeError("residues must be a 2-D uint64 array (primes, N)")
+        residues = np.ascontiguousarray(residues)
+        check_residues(residues, len(self.moduli), residues.shape[1], "residues")
+        check_reduced(residues, self.constants.moduli, "residues")
+        if self.product.bit_length() > 1000:
+            return np.array([float(v) for v in self.compose(residues)], dtype=np.float64)
+        out = np.empty(residues.shape[1], dtype=np.float64)
+        _garner_float_kernel(
+            residues,
+            self.constants.moduli,
+            self.constants.barrett,
+            self.constants.bits,
+            self._garner_prefix_inverse,
+            self._garner_moduli_mod,
+            self._garner_weights,
+            out,
+        )
         return out
 
     def compose(self, residues: np.ndarray, centered: bool = True) -> np.ndarray:
@@ -192,3 +230,39 @@ def base_convert_kernel(
         for n in range(N):
             top = mul_shoup(reduce_word(high[n], pj, p_ratio[j]), two64[j], two64_s[j], pj)
             out[j, n] = add_mod(top, reduce_word(low[n], pj, p_ratio[j]), pj)
+
+
+@njit(parallel=True, cache=True)
+def _garner_float_kernel(
+    x, q, mu, bits, prefix_inverse, moduli_mod, weights, out
+):  # pragma: no cover - compiled
+    L, N = x.shape
+    for n in prange(N):
+        digits = np.empty(L, dtype=np.uint64)
+        for j in range(L):
+            qj = q[j]
+            # Horner: value of the lower digits modulo q_j.
+            acc = np.uint64(0)
+            for t in range(j - 1, -1, -1):
+                acc = mul_mod(acc, moduli_mod[j, t], qj, mu[j], bits[j])
+                acc = add_mod(acc, digits[t] % qj, qj)
+            diff = x[j, n] + qj - acc
+            if diff >= qj:
+                diff -= qj
+            digits[j] = mul_mod(diff, prefix_inverse[j], qj, mu[j], bits[j])
+        # Compare with (Q − 1)/2, whose digits are all (q_j − 1)/2, from the top digit down.
+        negative = False
+        for j in range(L - 1, -1, -1):
+            half = (q[j] - np.uint64(1)) >> np.uint64(1)
+            if digits[j] != half:
+                negative = digits[j] > half
+                break
+        total = 0.0
+        if negative:
+            for j in range(L - 1, -1, -1):
+                total += float(q[j] - np.uint64(1) - digits[j]) * weights[j]
+            out[n] = -(total + 1.0)
+        else:
+            for j in range(L - 1, -1, -1):
+                total += float(digits[j]) * weights[j]
+            out[n] = total
