@@ -89,6 +89,11 @@ class Evaluator:
             or getattr(galois_keys, "public_key", None)
         )
         self._random = RandomSource()
+        # Built here, never lazily, so that threads sharing this evaluator only read tables.
+        self._permutations = {
+            element: ntt_permutation(params.ring_degree, element)
+            for element in (galois_keys.keys if galois_keys is not None else ())
+        }
 
     # -- checks -----------------------------------------------------------------------------------
 
@@ -519,7 +524,7 @@ class Evaluator:
                 continue
             element, _ = entry
             key = next(key_iter)
-            permutation = ntt_permutation(self.params.ring_degree, element)
+            permutation = self._permutations[element]
             product = inner_product(self._context, raised, key.data, a.level, permutation)
             out = np.empty_like(a.data)
             out[0] = permute_rows(a.data[0], permutation)

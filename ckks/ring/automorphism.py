@@ -63,7 +63,8 @@ def apply_coefficient_form(
         moduli: uint64 (primes,).
         galois_element: odd g.
     """
-    ring_degree = check_ring_degree(residues.shape[-1] if hasattr(residues, "shape") else None)
+    _check_array(residues)
+    ring_degree = check_ring_degree(residues.shape[-1], "residues.shape[-1]")
     check_residues(residues, len(moduli), ring_degree, "residues")
     g = check_galois_element(galois_element, ring_degree)
     destination, negate = coefficient_map(ring_degree, g)
@@ -74,10 +75,16 @@ def apply_coefficient_form(
 
 def apply_ntt_form(residues: np.ndarray, galois_element: int) -> np.ndarray:
     """Image of a polynomial in NTT form under X → X^g (a new array)."""
-    ring_degree = check_ring_degree(residues.shape[-1] if hasattr(residues, "shape") else None)
+    _check_array(residues)
+    ring_degree = check_ring_degree(residues.shape[-1], "residues.shape[-1]")
     check_residues(residues, residues.shape[0], ring_degree, "residues")
     g = check_galois_element(galois_element, ring_degree)
     return permute_rows(residues, ntt_permutation(ring_degree, g))
+
+
+def _check_array(residues) -> None:
+    if not isinstance(residues, np.ndarray) or residues.ndim != 2:
+        check_residues(residues, 0, 0, "residues")  # raises the matching named error
 
 
 def permute_rows(residues: np.ndarray, permutation: np.ndarray) -> np.ndarray:

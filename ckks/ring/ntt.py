@@ -18,10 +18,11 @@ Every prime of a polynomial goes through one parallel kernel call (``prange`` ov
 from __future__ import annotations
 
 import numpy as np
+import sympy
 from numba import njit, prange
 
-from ckks.errors import ArrayShapeError
-from ckks.ring.modarith import mul_shoup, mul_shoup_lazy, shoup_companion
+from ckks.errors import ArrayShapeError, ParameterError
+from ckks.ring.modarith import MAX_PRIME_BITS, mul_shoup, mul_shoup_lazy, shoup_companion
 from ckks.ring.validation import check_residues, check_ring_degree
 
 _U64 = np.uint64
@@ -63,6 +64,7 @@ class NttTables:
 
     def __init__(self, ring_degree: int, moduli: list[int]):
         self.ring_degree = check_ring_degree(ring_degree)
+        moduli = [_check_modulus(q, index, self.ring_degree) for index, q in enumerate(moduli)]
         self.moduli = np.array(moduli, dtype=np.uint64)
         count = len(moduli)
         brv = bit_reverse_permutation(ring_degree)
@@ -136,12 +138,14 @@ class NttTables:
 
     def forward(self, residues: np.ndarray, prime_indices=None) -> np.ndarray:
         """Return the NTT form of ``residues`` (a new array)."""
+        _check_uint64(residues)
         out = np.array(residues, dtype=np.uint64, copy=True, order="C")
         self.forward_inplace(out, prime_indices)
         return out
 
     def inverse(self, residues: np.ndarray, prime_indices=None) -> np.ndarray:
         """Return the coefficients of ``residues`` given in NTT form (a new array)."""
+        _check_uint64(residues)
         out = np.array(residues, dtype=np.uint64, copy=True, order="C")
         self.inverse_inplace(out, prime_indices)
         return out
@@ -155,6 +159,27 @@ class NttTables:
                 "residues must be reduced modulo their primes (values >= q found)"
             )
         return rows
+
+
+def _check_uint64(residues) -> None:
+    if not isinstance(residues, np.ndarray) or residues.dtype != np.uint64:
+        check_residues(residues, 0, 0, "residues")  # raises the matching named error
+
+
+def _check_modulus(q, index: int, ring_degree: int) -> int:
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)):
+        raise ParameterError(f"moduli[{index}] must be an int, got {q!r}")
+    q = int(q)
+    if q >= 1 << MAX_PRIME_BITS or q < 3:
+        raise ParameterError(
+            f"moduli[{index}] must be below 2^{MAX_PRIME_BITS} (lazy butterflies keep values "
+            f"below 4q < 2^63), got {q} ({q.bit_length()} bits)"
+        )
+    if (q - 1) % (2 * ring_degree) or not sympy.isprime(q):
+        raise ParameterError(
+            f"moduli[{index}] must be a prime ≡ 1 mod 2N = {2 * ring_degree}, got {q}"
+        )
+    return q
 
 
 _TABLE_NAMES = ("forward_roots", "forward_roots_shoup", "inverse_roots", "inverse_roots_shoup")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy
 from numba import njit, prange
 
 from ckks.errors import ArrayShapeError, ArrayTypeError, ParameterError
@@ -50,7 +51,8 @@ class RnsBase:
         if len(set(moduli)) != len(moduli):
             raise ParameterError(f"moduli must be distinct, got {moduli}")
         for index, q in enumerate(moduli):
-            if q < 3 or q >= 1 << 61:
+            # Primality (not mere coprimality) is required: the kernels invert modulo each q.
+            if q < 3 or q >= 1 << 61 or not sympy.isprime(q):
                 raise ParameterError(f"moduli[{index}] must be an odd prime below 2^61, got {q}")
         self.moduli = tuple(moduli)
         self.product = math.prod(moduli)
