@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from ckks.errors import ParameterError
 from ckks.ring.ntt import bit_reverse_permutation
-from ckks.ring.validation import check_residues, check_ring_degree
+from ckks.ring.validation import check_reduced, check_residues, check_ring_degree
 
 
 def check_galois_element(galois_element: object, ring_degree: int) -> int:
@@ -66,6 +66,7 @@ def apply_coefficient_form(
     _check_array(residues)
     ring_degree = check_ring_degree(residues.shape[-1], "residues.shape[-1]")
     check_residues(residues, len(moduli), ring_degree, "residues")
+    check_reduced(residues, np.asarray(moduli, np.uint64), "residues")
     g = check_galois_element(galois_element, ring_degree)
     destination, negate = coefficient_map(ring_degree, g)
     out = np.empty_like(residues)

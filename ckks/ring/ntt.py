@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 from numba import njit, prange
 
-from ckks.errors import ArrayShapeError, ParameterError
+from ckks.errors import ArrayShapeError, ArrayTypeError, ParameterError
 from ckks.ring.modarith import MAX_PRIME_BITS, mul_shoup, mul_shoup_lazy, shoup_companion
 from ckks.ring.validation import check_residues, check_ring_degree
 
@@ -99,7 +99,12 @@ class NttTables:
         if prime_indices is None:
             rows = np.arange(count, dtype=np.int64)
         else:
-            rows = np.asarray(prime_indices, dtype=np.int64)
+            rows = np.asarray(prime_indices)
+            if rows.dtype.kind not in "iu" and rows.size:
+                raise ArrayTypeError(
+                    f"prime_indices must be integers, got dtype {rows.dtype} ({prime_indices!r})"
+                )
+            rows = rows.astype(np.int64)
         if rows.shape != (count,):
             raise ArrayShapeError(
                 f"prime_indices must list one table row per polynomial row ({count}), "

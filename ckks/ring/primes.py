@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import sympy
 
 from ckks.errors import ParameterError
@@ -25,8 +26,9 @@ def check_prime_bits(bits: object, ring_degree: int, argument: str = "bits") -> 
         ParameterError: not an int, above 61 bits (lazy kernels keep values below 4q < 2^63),
             below 14 bits, or too small to hold a prime ≡ 1 mod 2N.
     """
-    if isinstance(bits, bool) or not isinstance(bits, int):
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
         raise ParameterError(f"{argument} must be an int, got {bits!r}")
+    bits = int(bits)
     if bits > MAX_PRIME_BITS or bits < MIN_PRIME_BITS:
         raise ParameterError(
             f"{argument} must be between {MIN_PRIME_BITS} and {MAX_PRIME_BITS} bits "
@@ -80,7 +82,7 @@ def find_ntt_primes(
     """
     ring_degree = check_ring_degree(ring_degree)
     check_prime_bits(bits, ring_degree)
-    if not isinstance(count, int) or count < 0:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ParameterError(f"count must be a non-negative int, got {count!r}")
     excluded = set(exclude)
     available = _primes_of_size(bits, ring_degree, count + len(excluded))
