@@ -22,9 +22,9 @@ class Ciphertext:
         fingerprint: the fingerprint of the secret key it is encrypted under.
     """
 
-    __slots__ = ("data", "fingerprint", "level", "params", "scale", "zero_source")
+    __slots__ = ("data", "fingerprint", "level", "params", "scale", "seed", "zero_source")
 
-    def __init__(self, data, level, scale, params, fingerprint, zero_source=None):
+    def __init__(self, data, level, scale, params, fingerprint, zero_source=None, seed=None):
         self.data = data
         self.level = int(level)
         self.scale = float(scale)
@@ -32,6 +32,8 @@ class Ciphertext:
         self.fingerprint = fingerprint
         # A public key (public material) used to re-randomize a result whose mask is zero.
         self.zero_source = zero_source
+        # Seed of the mask of a fresh symmetric encryption: serialization stores it instead.
+        self.seed = seed
 
     @property
     def size(self) -> int:
@@ -46,7 +48,21 @@ class Ciphertext:
             self.params,
             self.fingerprint,
             self.zero_source,
+            self.seed,
         )
+
+    def to_bytes(self, compression: str | None = None) -> bytes:
+        """The ciphertext in the ckks binary format (a fresh symmetric one stores its seed)."""
+        from ckks.io import serialize
+
+        return serialize(self, compression)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params) -> Ciphertext:
+        """Read a ciphertext written by :meth:`to_bytes`; ``params`` must match its hash."""
+        from ckks.io import deserialize
+
+        return deserialize(data, params, expected="Ciphertext")
 
     def __repr__(self) -> str:
         return (

@@ -60,10 +60,12 @@ class Encryptor:
             )
         if plaintext.params != self.params:
             raise KeyMismatchError("encrypt: the plaintext belongs to other parameters")
+        seed = None
         if isinstance(self._key, PublicKey):
             data = self.encrypt_zero_public(self._key, plaintext.level)
         else:
-            data = self._encrypt_zero_symmetric(self._key, plaintext.level)
+            seed = self._random.seed()
+            data = self._encrypt_zero_symmetric(self._key, plaintext.level, seed)
         constants = self._context.level(plaintext.level).constants
         arithmetic.add(data[0], plaintext.data, constants.moduli, out=data[0])
         return Ciphertext(
@@ -73,6 +75,7 @@ class Encryptor:
             self.params,
             self._key.fingerprint,
             self._zero_source,
+            seed,
         )
 
     def encrypt_zero_public(self, public_key: PublicKey, level: int) -> np.ndarray:
@@ -92,12 +95,12 @@ class Encryptor:
             arithmetic.add(out[component], error, constants.moduli, out=out[component])
         return out
 
-    def _encrypt_zero_symmetric(self, secret_key: SecretKey, level: int) -> np.ndarray:
+    def _encrypt_zero_symmetric(self, secret_key: SecretKey, level: int, seed: bytes):
         context = self._context
         constants = context.level(level).constants
         moduli = self.params.moduli[: level + 1]
         N = self.params.ring_degree
-        a = expand_uniform(self._random.seed(), moduli, N)
+        a = expand_uniform(seed, moduli, N)
         error = small_to_residues(self._random.gaussian(N), moduli)
         context.ntt.forward_inplace(error)
         s = np.ascontiguousarray(secret_key.ntt[: level + 1])

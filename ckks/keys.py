@@ -21,8 +21,28 @@ def fingerprint_of(secret_coefficients: np.ndarray) -> bytes:
     return digest.digest()[:16]
 
 
-class SecretKey:
-    """The ternary secret s: coefficients and NTT form over every prime (data, then special)."""
+class _Serializable:
+    """to_bytes/from_bytes through ``ckks.io`` (imported late: it imports this module)."""
+
+    __slots__ = ()
+
+    def to_bytes(self, compression: str | None = None) -> bytes:
+        from ckks.io import serialize
+
+        return serialize(self, compression)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params):
+        from ckks.io import deserialize
+
+        return deserialize(data, params, expected=cls.__name__)
+
+
+class SecretKey(_Serializable):
+    """The ternary secret s: coefficients and NTT form over every prime (data, then special).
+
+    ``to_bytes`` refuses it; ``export_secret_bytes`` names what it does.
+    """
 
     __slots__ = ("coefficients", "fingerprint", "ntt", "params")
 
@@ -32,6 +52,12 @@ class SecretKey:
         self.params = params
         self.fingerprint = fingerprint_of(coefficients)
 
+    def export_secret_bytes(self) -> bytes:
+        """The secret key as bytes. Whoever holds them can decrypt everything under this key."""
+        from ckks.io import export_secret_key
+
+        return export_secret_key(self)
+
     def __repr__(self) -> str:
         return (
             f"SecretKey(fingerprint={self.fingerprint.hex()}, "
@@ -39,7 +65,7 @@ class SecretKey:
         )
 
 
-class PublicKey:
+class PublicKey(_Serializable):
     """An encryption of zero (b, a) = (−a·s + e, a) over the data primes, NTT form.
 
     ``seed`` regenerates ``a`` (serialization stores it instead of the polynomial).
@@ -57,7 +83,7 @@ class PublicKey:
         return f"PublicKey(fingerprint={self.fingerprint.hex()})"
 
 
-class KeySwitchKey:
+class KeySwitchKey(_Serializable):
     """A hybrid key-switching key from a key s' to s: one pair (b_d, a_d) per digit.
 
     b_d = −a_d·s + e_d + P·[Q/Q_d · (Q/Q_d)^-1 mod Q_d]·s' over all primes, NTT form; the
@@ -102,7 +128,7 @@ class RelinearizationKey(KeySwitchKey):
         )
 
 
-class GaloisKeys:
+class GaloisKeys(_Serializable):
     """Key-switching keys for automorphisms X → X^g: slot rotations (g = 5^k) and conjugation.
 
     Attributes:

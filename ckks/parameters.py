@@ -124,6 +124,19 @@ class Parameters:
             f"log2 QP={self.total_modulus_bits}, digits={len(self.digits)}{flag})"
         )
 
+    def to_bytes(self, compression: str | None = None) -> bytes:
+        """The parameters in the ckks binary format (with the primes, to verify on reading)."""
+        from ckks.io import serialize
+
+        return serialize(self, compression)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Parameters:
+        """Rebuild parameters written by :meth:`to_bytes`."""
+        from ckks.io import deserialize
+
+        return deserialize(data, None, expected="Parameters")
+
     def __reduce__(self):
         return (
             _rebuild,

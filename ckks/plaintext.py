@@ -30,3 +30,16 @@ class Plaintext:
             f"Plaintext(level={self.level}, scale=2^{np.log2(self.scale):.4f}, "
             f"ring_degree={self.params.ring_degree})"
         )
+
+    def to_bytes(self, compression: str | None = None) -> bytes:
+        """The plaintext in the ckks binary format."""
+        from ckks.io import serialize
+
+        return serialize(self, compression)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params) -> Plaintext:
+        """Read a plaintext written by :meth:`to_bytes`."""
+        from ckks.io import deserialize
+
+        return deserialize(data, params, expected="Plaintext")
