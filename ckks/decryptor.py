@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 
 import numpy as np
 
@@ -63,6 +64,42 @@ class Decryptor:
         values = self._centered_checked(result, level)
         return Plaintext(result, level, ciphertext.scale, self.params, centered=values)
 
+    def decrypt_for_release(
+        self, ciphertext: Ciphertext, precision_bits: int = 16, flood: bool = True
+    ) -> np.ndarray:
+        """Slot values safe to hand to another party: noise flooded, then rounded to 2^-p.
+
+        An exact CKKS decryption exposes the ciphertext's noise, from which a party that chose
+        the ciphertexts can recover the secret key (Li–Micciancio 2021). This mode adds fresh
+        Gaussian noise of standard deviation 2^-(p+2) to every slot's real and imaginary part
+        (drawn from the OS CSPRNG, independent of the key) and rounds the result to a multiple
+        of 2^-p, so that what leaves the key holder carries p bits after the binary point and no
+        trace of the low-order bits where the CKKS noise lives. It protects the key only while
+        the ciphertext's own error stays well below 2^-p; choose p accordingly (the compiler
+        derives it from the plan's precision).
+
+        Args:
+            ciphertext: the result to release.
+            precision_bits: p, the bits after the binary point that survive (0 … 52).
+            flood: add the flooding noise before rounding (default True).
+
+        Returns:
+            complex128 slot values, each a multiple of 2^-p.
+        """
+        if isinstance(precision_bits, bool) or not isinstance(precision_bits, int):
+            raise ParameterError(f"precision_bits must be an int, got {precision_bits!r}")
+        if not 0 <= precision_bits <= 52:
+            raise ParameterError(f"precision_bits must be in 0 … 52, got {precision_bits}")
+        from ckks.embedding import coefficients_to_slots
+
+        plain = self.decrypt(ciphertext)
+        values = coefficients_to_slots(plain.centered / plain.scale, self.params.ring_degree)
+        step = 2.0**-precision_bits
+        if flood:
+            noise = _secure_normal(2 * values.size).reshape(2, -1) * (step / 4)
+            values = values + noise[0] + 1j * noise[1]
+        return (np.round(values.real / step) + 1j * np.round(values.imag / step)) * step
+
     def _centered_checked(self, ntt_data: np.ndarray, level: int) -> np.ndarray:
         """Centered coefficients, after checking they have not wrapped around the modulus."""
         coefficients = self._context.ntt.inverse(ntt_data)
@@ -77,3 +114,15 @@ class Decryptor:
                 f"values or a larger first prime (headroom log2 q_0 − log2 scale)"
             )
         return values
+
+
+def _secure_normal(count: int) -> np.ndarray:
+    """Standard normal samples from the OS CSPRNG (Box–Muller on 53-bit uniforms)."""
+    words = np.frombuffer(secrets.token_bytes(8 * (count + count % 2)), dtype=np.uint64)
+    uniform = ((words >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    first, second = uniform[0::2], uniform[1::2]
+    radius = np.sqrt(-2.0 * np.log(first))
+    normal = np.concatenate(
+        [radius * np.cos(2 * np.pi * second), radius * np.sin(2 * np.pi * second)]
+    )
+    return normal[:count]
