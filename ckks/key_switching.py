@@ -67,7 +67,7 @@ def inner_product(context, raised: np.ndarray, key_data: np.ndarray, level: int,
 def mod_down(context, extended: np.ndarray, level: int) -> np.ndarray:
     """Divide a polynomial over the extended basis (NTT form) by P, rounding; (l + 1, N) out."""
     tables = context.level(level)
-    special = np.ascontiguousarray(extended[level + 1 :])
+    special = np.array(extended[level + 1 :], copy=True)  # the input stays untouched
     context.ntt.inverse_inplace(special, context.special_rows)
     converted = np.empty((level + 1, extended.shape[1]), dtype=np.uint64)
     tables.mod_down.convert_into(special, converted)
