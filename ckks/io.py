@@ -68,7 +68,7 @@ def _write_parameters(params: Parameters, compression) -> bytes:
         "special_moduli_bits": params.special_moduli_bits,
         "scale_bits": params.scale_bits,
         "insecure": params.insecure,
-        "key_switch_digits": len(params.digits) or None,
+        "key_switch_digits": params.requested_digits,
         "moduli": [str(q) for q in params.moduli],
         "special_moduli": [str(q) for q in params.special_moduli],
     }

@@ -65,6 +65,7 @@ class Parameters:
         primes = prime_chain(self.moduli_bits + self.special_moduli_bits, self.ring_degree)
         self.moduli = tuple(primes[: len(self.moduli_bits)])
         self.special_moduli = tuple(primes[len(self.moduli_bits) :])
+        self.requested_digits = key_switch_digits
         self.digits = _key_switch_digits(
             self.moduli, self.special_moduli, key_switch_digits, self.insecure
         )
@@ -146,7 +147,7 @@ class Parameters:
                 self.special_moduli_bits,
                 self.scale_bits,
                 self.insecure,
-                len(self.digits) or None,
+                self.requested_digits,
             ),
         )
 

@@ -1,0 +1,116 @@
+"""The compiler driver: trace → fold → range → pack/lower → plan → emit."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import torch
+
+from henn.errors import CompileError
+from henn.plan import Plan
+from henn.planner import choose_plan
+from henn.ranges import check_ranges, evaluate
+from henn.trace import trace
+
+log = logging.getLogger("henn.compile")
+
+
+class CompiledModel:
+    """A compiled model: the plan, and a summary of what it costs."""
+
+    def __init__(self, plan: Plan, choice, reference_error: float, compile_seconds: float):
+        self.plan = plan
+        self.params = plan.params
+        self.depth = choice.depth
+        self.rotation_steps = choice.rotation_steps
+        self.key_bytes = choice.key_bytes
+        self.counts = choice.counts
+        self.precision_bits = choice.precision_bits
+        self.error_bound = choice.error_bound
+        self.reference_error = reference_error
+        self.compile_seconds = compile_seconds
+        self.layer_rotations = [getattr(op, "rotations", 0) for op in choice.lowered]
+
+    @property
+    def tolerance(self) -> float:
+        """Bound on |encrypted − torch| per output: CKKS error bound plus release rounding."""
+        return 4 * self.error_bound + 2.0 ** -(self.precision_bits - 1) + 1e-6
+
+    def summary(self) -> str:
+        p = self.params
+        return (
+            f"ring degree {p.ring_degree}, depth {self.depth}, moduli {p.moduli_bits} + special "
+            f"{p.special_moduli_bits} (log2 QP {p.total_modulus_bits}), "
+            f"{len(self.rotation_steps)} rotation keys ({self.key_bytes / 2**20:.1f} MiB), "
+            f"{self.counts.get('rotations', 0)} rotations per sample, output precision "
+            f"2^-{self.precision_bits}"
+        )
+
+    def __repr__(self) -> str:
+        return f"CompiledModel({self.summary()})"
+
+
+def compile(model: torch.nn.Module, example_inputs, calibration=None, **options) -> CompiledModel:
+    """Compile a trained model into a plan of CKKS operations.
+
+    Args:
+        model: the trained ``torch.nn.Module`` (evaluated in eval mode).
+        example_inputs: one tensor per model input, batch dimension first.
+        calibration: a tuple of tensors like ``example_inputs`` with more samples, used to
+            bound every value and check activation intervals; default ``example_inputs``.
+        **options: ``scale_bits`` (default 40), ``ring_degree`` (force N), ``rotation_keys``
+            ("auto", "exact" or "power_of_two": fewer keys, more rotations),
+            ``key_memory_budget`` (bytes; "auto" switches to powers of two above it).
+
+    Raises:
+        UnsupportedModelError: unsupported operations, all listed.
+        RangeError: calibration inputs outside an activation's interval.
+        CompileError: no secure parameter set fits the model's depth.
+    """
+    start = time.perf_counter()
+    if torch.is_tensor(example_inputs):
+        example_inputs = (example_inputs,)
+    example_inputs = tuple(example_inputs)
+    program = trace(model, example_inputs)
+    calibration = example_inputs if calibration is None else calibration
+    if torch.is_tensor(calibration):
+        calibration = (calibration,)
+    arrays = [x.detach().cpu().double().numpy() for x in calibration]
+    ranges = check_ranges(program, arrays)
+    samples = [[a[0] for a in arrays]]
+    choice = choose_plan(program, ranges, samples, options)
+    plan = Plan(
+        choice.params,
+        program,
+        choice.layouts,
+        {
+            "power_of_two_rotations": choice.power_of_two_rotations,
+            "rotation_steps": choice.rotation_steps,
+            "precision_bits": choice.precision_bits,
+            "error_bound": choice.error_bound,
+            "depth": choice.depth,
+        },
+    )
+    plan._lowered = choice.lowered
+    reference_error = _check_against_torch(model, program, example_inputs)
+    elapsed = time.perf_counter() - start
+    compiled = CompiledModel(plan, choice, reference_error, elapsed)
+    log.info("emit: %s (%.2f s)", compiled.summary(), elapsed)
+    return compiled
+
+
+def _check_against_torch(model, program, example_inputs) -> float:
+    """Largest |program − torch| on the examples: guards the folding against compiler bugs."""
+    with torch.no_grad():
+        expected = model.eval()(*example_inputs).detach().double().numpy()
+    values = evaluate(program, [x.detach().double().numpy() for x in example_inputs])
+    got = values[program.output].reshape(expected.shape)
+    error = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    scale = 1e-4 * max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    if error > scale:
+        raise CompileError(
+            f"internal: the folded program differs from torch by {error:.3g} on the examples"
+        )
+    return error

@@ -1,0 +1,172 @@
+"""Pass 5 (lower): affine maps → diagonals of slot matrices, with baby-step giant-step.
+
+An affine map between two layouts is, per pair (output ciphertext, input ciphertext), an n×n
+matrix M on the slots (n = N/2). Its diagonal d holds M[k, k + d]; then
+M·x = Σ_d diag_d ⊙ rot(x, d) (Halevi–Shoup), one rotation per non-zero diagonal. Writing each
+signed offset as d = g·i + j (giant step g) gives
+    M·x = Σ_i rot( Σ_j rot(diag_(gi+j), −gi) ⊙ rot(x, j), g·i ),
+which needs one rotation per distinct baby step j (all hoisted: one decomposition) and one per
+distinct giant step i. The giant step g is chosen per block to minimise that count. Weights that
+are exactly zero never produce a diagonal, so they cost nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from henn.layout import Layout, flat_layout, grid_output_layout, input_layout
+from henn.trace import LinearStep, PolyStep, Program
+
+
+@dataclass
+class DiagonalBlock:
+    """The part of an affine map from one input ciphertext to one output ciphertext."""
+
+    input_position: int  # which input of the step
+    input_ciphertext: int
+    output_ciphertext: int
+    giant_step: int
+    baby_steps: list[int]
+    giants: list[int]
+    weights: dict[tuple[int, int], np.ndarray] = field(repr=False)  # (i, j) → pre-rotated diag
+
+    @property
+    def rotations(self) -> int:
+        return sum(1 for j in self.baby_steps if j) + sum(1 for i in self.giants if i)
+
+
+@dataclass
+class LoweredLinear:
+    step: LinearStep
+    output_layout: Layout
+    blocks: list[DiagonalBlock]
+    bias: list[np.ndarray | None]  # per output ciphertext, in slots
+
+    @property
+    def rotations(self) -> int:
+        return sum(block.rotations for block in self.blocks)
+
+
+@dataclass
+class LoweredPoly:
+    step: PolyStep
+    layout: Layout
+
+
+def signed(offsets: np.ndarray, slot_count: int) -> np.ndarray:
+    return np.where(offsets > slot_count // 2, offsets - slot_count, offsets)
+
+
+def choose_giant_step(offsets: np.ndarray, slot_count: int, hints=()) -> tuple[int, int]:
+    """(g, rotations) minimising distinct non-zero baby plus giant steps for signed offsets."""
+    offsets = np.unique(offsets)
+    candidates = {1 << k for k in range(int(math.log2(slot_count)) + 1)} | {
+        int(h) for h in hints if h > 0
+    }
+    best = (1, 1 << 62)
+    for g in sorted(candidates):
+        giants = np.round(offsets / g).astype(np.int64)
+        babies = offsets - giants * g
+        cost = np.count_nonzero(np.unique(babies)) + np.count_nonzero(np.unique(giants))
+        if cost < best[1]:
+            best = (g, int(cost))
+    return best
+
+
+def _block_diagonals(out_slot, in_slot, values, slot_count, hints) -> tuple:
+    offsets = signed((in_slot - out_slot) % slot_count, slot_count)
+    g, _ = choose_giant_step(offsets, slot_count, hints)
+    giants_of = np.round(offsets / g).astype(np.int64)
+    babies_of = offsets - giants_of * g
+    weights: dict[tuple[int, int], np.ndarray] = {}
+    for i, j in set(zip(giants_of.tolist(), babies_of.tolist(), strict=True)):
+        chosen = (giants_of == i) & (babies_of == j)
+        diagonal = np.zeros(slot_count)
+        np.add.at(diagonal, out_slot[chosen], values[chosen])
+        # Pre-rotate by −g·i: rot(w, g·i) must equal the diagonal.
+        weights[(i, j)] = np.roll(diagonal, g * i)
+    babies = sorted({j for _, j in weights})
+    giants = sorted({i for i, _ in weights})
+    return g, babies, giants, weights
+
+
+def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinear:
+    blocks = []
+    for position, (layout, (rows, cols, vals)) in enumerate(
+        zip(input_layouts, step.matrices, strict=True)
+    ):
+        hints = _pitches(layout)
+        out_ct, out_slot = output_layout.ciphertext[rows], output_layout.slot[rows]
+        in_ct, in_slot = layout.ciphertext[cols], layout.slot[cols]
+        for pair in sorted(set(zip(out_ct.tolist(), in_ct.tolist(), strict=True))):
+            chosen = (out_ct == pair[0]) & (in_ct == pair[1])
+            g, babies, giants, weights = _block_diagonals(
+                out_slot[chosen], in_slot[chosen], vals[chosen], slot_count, hints
+            )
+            blocks.append(DiagonalBlock(position, pair[1], pair[0], g, babies, giants, weights))
+    bias = [None] * output_layout.ciphertexts
+    for ct in range(output_layout.ciphertexts):
+        chosen = (output_layout.ciphertext == ct) & (step.bias != 0)
+        if chosen.any():
+            vector = np.zeros(slot_count)
+            vector[output_layout.slot[chosen]] = step.bias[chosen]
+            bias[ct] = vector
+    return LoweredLinear(step, output_layout, blocks, bias)
+
+
+def _pitches(layout: Layout) -> tuple[int, ...]:
+    if layout.grid is None:
+        return ()
+    return (layout.grid.pitch_y, layout.grid.pitch_x, layout.grid.block)
+
+
+def _rotation_cost(step, input_layouts, candidate: Layout, slot_count: int) -> int:
+    cost = 0
+    for layout, (rows, cols, _) in zip(input_layouts, step.matrices, strict=True):
+        out_ct, out_slot = candidate.ciphertext[rows], candidate.slot[rows]
+        in_ct, in_slot = layout.ciphertext[cols], layout.slot[cols]
+        keys = (out_ct * (1 << 20) + in_ct) * (2 * slot_count) + (in_slot - out_slot) % slot_count
+        unique = np.unique(keys)
+        pairs = unique // (2 * slot_count)
+        for pair in np.unique(pairs):
+            offsets = signed(unique[pairs == pair] % (2 * slot_count), slot_count)
+            cost += choose_giant_step(offsets, slot_count, _pitches(layout))[1]
+    return cost
+
+
+def choose_output_layout(step, input_layouts, shape, slot_count) -> Layout:
+    """The output layout with the fewest rotations among grid and spaced flat candidates."""
+    primary = max(input_layouts, key=lambda layout: len(layout.slot))
+    grid = grid_output_layout(primary, shape, slot_count)
+    if grid is not None:
+        return grid
+    spacings = {1} | set(_pitches(primary))
+    count = math.prod(shape)
+    candidates = [
+        flat_layout(shape, slot_count, s) for s in sorted(spacings) if s * min(count, 1) >= 1
+    ]
+    return min(
+        candidates,
+        key=lambda c: (_rotation_cost(step, input_layouts, c, slot_count), c.ciphertexts),
+    )
+
+
+def lower_program(program: Program, slot_count: int):
+    """Layouts of every value and the lowered steps, for ``slot_count`` slots per ciphertext."""
+    layouts: dict[int, Layout] = {
+        value: input_layout(program.shapes[value], slot_count) for value in program.input_ids
+    }
+    lowered = []
+    for step in program.steps:
+        if isinstance(step, LinearStep):
+            inputs = [layouts[v] for v in step.inputs]
+            layout = choose_output_layout(step, inputs, program.shapes[step.output], slot_count)
+            layouts[step.output] = layout
+            lowered.append(lower_linear(step, inputs, layout, slot_count))
+        else:
+            layouts[step.output] = layouts[step.input]
+            lowered.append(LoweredPoly(step, layouts[step.input]))
+    return layouts, lowered

@@ -1,0 +1,267 @@
+"""The two roles: the Client holds the secret key, the Server evaluates with public keys only.
+
+Everything that crosses between them is bytes in the ckks format: the plan, the evaluation
+keys (relinearization and Galois keys, which carry the public key), and bundles of ciphertexts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import torch
+
+import ckks
+from ckks.errors import SerializationError
+from henn.backends import CkksBackend
+from henn.bundle import pack_bundle, unpack_bundle
+from henn.errors import PlanError
+from henn.plan import Plan
+from henn.ranges import evaluate, out_of_range
+from henn.runtime import execute, pack_input, unpack_output
+
+log = logging.getLogger("henn.runtime")
+
+
+def _progress(enabled: bool, total: int, description: str):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit="step", leave=False)
+
+
+class EvaluationKeys:
+    """Relinearization and Galois keys (with the public key inside): everything a server needs."""
+
+    def __init__(self, relinearization_key, galois_keys):
+        self.relinearization_key = relinearization_key
+        self.galois_keys = galois_keys
+
+    @property
+    def nbytes(self) -> int:
+        return self.relinearization_key.nbytes + self.galois_keys.nbytes
+
+    def to_bytes(self) -> bytes:
+        return pack_bundle(
+            "EvaluationKeys",
+            {},
+            [self.relinearization_key.to_bytes(), self.galois_keys.to_bytes()],
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params) -> EvaluationKeys:
+        _, blobs = unpack_bundle(data, "EvaluationKeys")
+        if len(blobs) != 2:
+            raise SerializationError(f"EvaluationKeys bundle holds {len(blobs)} blobs, expected 2")
+        return cls(
+            ckks.RelinearizationKey.from_bytes(blobs[0], params),
+            ckks.GaloisKeys.from_bytes(blobs[1], params),
+        )
+
+
+class EncryptedTensors:
+    """Ciphertexts of a batch: ``samples[b][k]`` lists the ciphertexts of tensor k of sample b."""
+
+    def __init__(self, samples: list[list[list[ckks.Ciphertext]]]):
+        self.samples = samples
+
+    def to_bytes(self) -> bytes:
+        structure = [[len(tensor) for tensor in sample] for sample in self.samples]
+        blobs = [ct.to_bytes() for sample in self.samples for tensor in sample for ct in tensor]
+        return pack_bundle("EncryptedTensors", {"counts": structure}, blobs)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, params) -> EncryptedTensors:
+        structure, blobs = unpack_bundle(data, "EncryptedTensors")
+        counts = structure.get("counts")
+        if not isinstance(counts, list) or sum(sum(s) for s in counts) != len(blobs):
+            raise SerializationError("EncryptedTensors: structure does not match the blobs")
+        cts = iter(ckks.Ciphertext.from_bytes(b, params) for b in blobs)
+        return cls([[[next(cts) for _ in range(n)] for n in sample] for sample in counts])
+
+
+class Client:
+    """The key holder: makes keys, encrypts inputs, decrypts and releases outputs.
+
+    Args:
+        compiled: a :class:`~henn.compiler.CompiledModel` or its :class:`Plan`.
+        progress: show progress bars for key generation.
+    """
+
+    def __init__(self, compiled, progress: bool = False):
+        self.plan = compiled.plan if hasattr(compiled, "plan") else compiled
+        if not isinstance(self.plan, Plan):
+            raise PlanError(f"Client needs a CompiledModel or Plan, got {type(compiled).__name__}")
+        self.params = self.plan.params
+        self.progress = progress
+        start = time.perf_counter()
+        self._keygen = ckks.KeyGenerator(self.params)
+        self._encryptor = ckks.Encryptor(self.params, self._keygen.secret_key)
+        self._decryptor = ckks.Decryptor(self.params, self._keygen.secret_key)
+        self._encoder = ckks.Encoder(self.params)
+        self._evaluation_keys = None
+        self.range_report: list[str] = []
+        log.info("client: secret and public keys in %.2f s", time.perf_counter() - start)
+
+    def evaluation_keys(self) -> EvaluationKeys:
+        """Relinearization and Galois keys for exactly the plan's rotation steps (cached)."""
+        if self._evaluation_keys is None:
+            start = time.perf_counter()
+            bar = _progress(self.progress, len(self.plan.rotation_steps) + 1, "key generation")
+            relin = self._keygen.relinearization_key()
+            if bar is not None:
+                bar.update(1)
+            keys = {}
+            for step in self.plan.rotation_steps:
+                keys.update(self._keygen.galois_keys([step]).keys)
+                if bar is not None:
+                    bar.update(1)
+            if bar is not None:
+                bar.close()
+            galois = ckks.GaloisKeys(
+                keys,
+                self.plan.rotation_steps,
+                False,
+                self._keygen.secret_key.fingerprint,
+                self.params,
+                self._keygen.public_key(),
+            )
+            self._evaluation_keys = EvaluationKeys(relin, galois)
+            log.info(
+                "client: %d Galois keys + relinearization key, %.1f MiB, in %.2f s",
+                len(keys),
+                self._evaluation_keys.nbytes / 2**20,
+                time.perf_counter() - start,
+            )
+        return self._evaluation_keys
+
+    def encrypt(self, *inputs) -> EncryptedTensors:
+        """Encrypt a batch: one tensor per model input, each with a batch dimension first."""
+        arrays = self._check_inputs(inputs)
+        self.range_report = out_of_range(self.plan.program, evaluate(self.plan.program, arrays))
+        samples = []
+        for b in range(arrays[0].shape[0]):
+            sample = []
+            for value, array in zip(self.plan.program.input_ids, arrays, strict=True):
+                vectors = pack_input(self.plan.layouts[value], array[b], self.params.slot_count)
+                sample.append([self._encryptor.encrypt(self._encoder.encode(v)) for v in vectors])
+            samples.append(sample)
+        return EncryptedTensors(samples)
+
+    def decrypt(self, encrypted: EncryptedTensors | bytes, exact: bool = False) -> torch.Tensor:
+        """The output tensor (batch first). Released values are flooded and rounded to the
+        plan's precision unless ``exact`` (for the key holder's own use only)."""
+        if isinstance(encrypted, (bytes, bytearray)):
+            encrypted = EncryptedTensors.from_bytes(encrypted, self.params)
+        layout = self.plan.layouts[self.plan.program.output]
+        results = []
+        for sample in encrypted.samples:
+            if len(sample) != 1 or len(sample[0]) != layout.ciphertexts:
+                raise PlanError(
+                    f"decrypt: expected 1 output tensor of {layout.ciphertexts} ciphertext(s), "
+                    f"got {[len(t) for t in sample]}"
+                )
+            vectors = [self._open(ct, exact) for ct in sample[0]]
+            results.append(unpack_output(layout, vectors))
+        for problem in self.range_report:
+            log.warning("client: %s; this output may be inaccurate", problem)
+        return torch.tensor(np.stack(results), dtype=torch.float32)
+
+    def _open(self, ct, exact: bool) -> np.ndarray:
+        if exact:
+            return self._encoder.decode(self._decryptor.decrypt(ct)).real
+        return self._decryptor.decrypt_for_release(ct, self.plan.precision_bits).real
+
+    def _check_inputs(self, inputs) -> list[np.ndarray]:
+        shapes = self.plan.input_shapes
+        if len(inputs) != len(shapes):
+            raise PlanError(f"encrypt: the model takes {len(shapes)} input(s), got {len(inputs)}")
+        arrays = []
+        batch = None
+        for index, (tensor, shape) in enumerate(zip(inputs, shapes, strict=True)):
+            array = (
+                tensor.detach().cpu().double().numpy()
+                if torch.is_tensor(tensor)
+                else np.asarray(tensor, dtype=np.float64)
+            )
+            if tuple(array.shape[1:]) != tuple(shape):
+                expected = ", ".join(map(str, shape))
+                raise PlanError(
+                    f"encrypt: input {index} must have shape (batch, {expected}), "
+                    f"got {tuple(array.shape)}"
+                )
+            if not np.all(np.isfinite(array)):
+                raise PlanError(f"encrypt: input {index} contains NaN or infinity")
+            if batch is not None and array.shape[0] != batch:
+                raise PlanError("encrypt: inputs have different batch sizes")
+            batch = array.shape[0]
+            arrays.append(array)
+        return arrays
+
+
+class Server:
+    """Evaluates a plan on encrypted inputs with evaluation keys only.
+
+    Args:
+        plan: a :class:`Plan` or its bytes.
+        evaluation_keys: :class:`EvaluationKeys` or their bytes.
+        progress: show a progress bar over layers.
+    """
+
+    def __init__(self, plan, evaluation_keys, progress: bool = False):
+        if isinstance(plan, (bytes, bytearray)):
+            plan = Plan.from_bytes(plan)
+        if not isinstance(plan, Plan):
+            raise PlanError(f"Server needs a Plan or its bytes, got {type(plan).__name__}")
+        self.plan = plan
+        if isinstance(evaluation_keys, (bytes, bytearray)):
+            evaluation_keys = EvaluationKeys.from_bytes(evaluation_keys, plan.params)
+        if not isinstance(evaluation_keys, EvaluationKeys):
+            raise PlanError(
+                f"Server needs EvaluationKeys or their bytes, got {type(evaluation_keys).__name__}"
+            )
+        missing = sorted(
+            set(plan.rotation_steps)
+            - {s % plan.params.slot_count for s in evaluation_keys.galois_keys.steps}
+        )
+        if missing:
+            raise PlanError(f"the evaluation keys lack the plan's rotation steps {missing}")
+        self.progress = progress
+        self._evaluator = ckks.Evaluator(
+            plan.params, evaluation_keys.relinearization_key, evaluation_keys.galois_keys
+        )
+        self._lowered = plan.lowered()
+        self.last_timings: list = []
+
+    def run(self, encrypted: EncryptedTensors | bytes):
+        """Evaluate the plan on every sample; returns EncryptedTensors (bytes in, bytes out)."""
+        as_bytes = isinstance(encrypted, (bytes, bytearray))
+        if as_bytes:
+            encrypted = EncryptedTensors.from_bytes(encrypted, self.plan.params)
+        program = self.plan.program
+        outputs = []
+        for sample in encrypted.samples:
+            if len(sample) != len(program.input_ids):
+                raise PlanError(
+                    f"run: expected {len(program.input_ids)} input tensor(s) per sample"
+                )
+            backend = CkksBackend(
+                self.plan.params, self._evaluator, self.plan.power_of_two_rotations
+            )
+            inputs = {}
+            for value, cts in zip(program.input_ids, sample, strict=True):
+                if len(cts) != self.plan.layouts[value].ciphertexts:
+                    raise PlanError(
+                        f"run: input {value} needs {self.plan.layouts[value].ciphertexts} "
+                        f"ciphertext(s), got {len(cts)}"
+                    )
+                inputs[value] = cts
+            bar = _progress(self.progress, len(self._lowered), "encrypted inference")
+            result, self.last_timings = execute(backend, self._lowered, inputs, program.output, bar)
+            if bar is not None:
+                bar.close()
+            outputs.append([result])
+        result = EncryptedTensors(outputs)
+        return result.to_bytes() if as_bytes else result
