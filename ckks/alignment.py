@@ -114,7 +114,7 @@ def add(a: Ciphertext, other):
     if isinstance(other, Ciphertext):
         return evaluator.add(a, other, align=True)
     if isinstance(other, Plaintext):
-        return evaluator.add_plain(a, _plain_at(evaluator, a, other), align=True)
+        return evaluator.add_plain(*_align_with_plain(evaluator, a, other))
     if _is_plain_value(other):
         return evaluator.add_plain(a, _encode_like(a, other, scale=a.scale))
     raise ParameterError(f"cannot add a Ciphertext and a {type(other).__name__}")
@@ -125,7 +125,7 @@ def subtract(a: Ciphertext, other):
     if isinstance(other, Ciphertext):
         return evaluator.sub(a, other, align=True)
     if isinstance(other, Plaintext):
-        return evaluator.sub_plain(a, _plain_at(evaluator, a, other), align=True)
+        return evaluator.sub_plain(*_align_with_plain(evaluator, a, other))
     if _is_plain_value(other):
         return evaluator.sub_plain(a, _encode_like(a, other, scale=a.scale))
     raise ParameterError(f"cannot subtract a {type(other).__name__} from a Ciphertext")
@@ -148,11 +148,19 @@ def negate(a: Ciphertext):
     return _evaluator_for(a).negate(a)
 
 
-def _plain_at(evaluator: Evaluator, a: Ciphertext, plain: Plaintext) -> Plaintext:
-    """A plaintext moved to a's level; its scale must already match a's."""
+def _align_with_plain(evaluator: Evaluator, a: Ciphertext, plain: Plaintext):
+    """(ciphertext, plaintext) at one level and one scale, for an addition.
+
+    The plaintext's values are not known here, so only the ciphertext moves: down to the
+    plaintext's level, and through one multiply-and-rescale when the scales differ.
+    """
     if plain.level < a.level:
-        raise ParameterError(
-            f"the plaintext is at level {plain.level}, below the ciphertext's level {a.level}; "
-            f"encode it at level {a.level}"
-        )
-    return Plaintext(plain.data[: a.level + 1], a.level, plain.scale, plain.params)
+        a = evaluator.mod_switch_to(a, plain.level)
+    if not scales_close(a.scale, plain.scale):
+        if a.level == 0:
+            raise ScaleMismatchError(
+                f"cannot align the ciphertext scale {a.scale!r} with the plaintext scale "
+                f"{plain.scale!r} at level 0; encode the plaintext with scale=ciphertext.scale"
+            )
+        a = _rescale_to_scale(evaluator, a, plain.scale)
+    return a, Plaintext(plain.data[: a.level + 1], a.level, plain.scale, plain.params)

@@ -24,6 +24,9 @@ class Ciphertext:
 
     __slots__ = ("data", "fingerprint", "level", "params", "scale", "seed", "zero_source")
 
+    # Make numpy defer to our reflected operators: array + ct must give one Ciphertext.
+    __array_ufunc__ = None
+
     def __init__(self, data, level, scale, params, fingerprint, zero_source=None, seed=None):
         self.data = data
         self.level = int(level)

@@ -75,6 +75,10 @@ class Context:
         self.all_constants = ModulusConstants(all_moduli)
         self.special_product = math.prod(params.special_moduli)
         self.special_rows = np.arange(len(params.moduli), len(all_moduli), dtype=np.int64)
+        self.special_moduli_array = _frozen(list(params.special_moduli))
+        half = self.special_product // 2
+        self.special_half_mod = _frozen([half % p for p in params.special_moduli])
+        self.special_half_negated = _frozen([(-half) % q for q in params.moduli])
         self.bases = tuple(RnsBase(params.moduli[: i + 1]) for i in range(len(params.moduli)))
         self.levels = tuple(
             self._level_tables(params, level) for level in range(len(params.moduli))

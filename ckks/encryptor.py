@@ -10,7 +10,7 @@ from ckks.keygen import small_to_residues
 from ckks.keys import PublicKey, SecretKey
 from ckks.plaintext import Plaintext
 from ckks.ring import arithmetic
-from ckks.ring.sampling import BaseRandomSource, RandomSource, expand_uniform
+from ckks.ring.sampling import BaseRandomSource, check_random_source, expand_uniform
 
 
 class Encryptor:
@@ -23,7 +23,8 @@ class Encryptor:
         random_source: randomness; default the OS CSPRNG.
 
     Raises:
-        ParameterError: the key is of another type or belongs to other parameters.
+        ParameterError: the key is of another type.
+        KeyMismatchError: the key belongs to other parameters.
     """
 
     def __init__(self, params, key, random_source: BaseRandomSource | None = None):
@@ -38,7 +39,7 @@ class Encryptor:
             )
         self.params = params
         self._key = key
-        self._random = random_source if random_source is not None else RandomSource()
+        self._random = check_random_source(random_source)
         self._context = params.context
         # Public material that lets operations re-randomize a result whose mask is zero.
         self._zero_source = key if isinstance(key, PublicKey) else self._public_from_secret(key)
@@ -51,7 +52,8 @@ class Encryptor:
         """Encrypt ``plaintext`` at its level and scale.
 
         Raises:
-            ParameterError: ``plaintext`` is not a Plaintext of these parameters.
+            ParameterError: ``plaintext`` is not a Plaintext.
+            KeyMismatchError: the plaintext belongs to other parameters.
         """
         if not isinstance(plaintext, Plaintext):
             raise ParameterError(

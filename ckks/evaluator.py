@@ -586,3 +586,4 @@ def _assign(target: Ciphertext, source: Ciphertext) -> None:
     target.level = source.level
     target.scale = source.scale
     target.zero_source = source.zero_source
+    target.seed = source.seed  # a result's mask is no longer the seeded one

@@ -20,6 +20,10 @@ from ckks.plaintext import Plaintext
 from ckks.ring.sampling import SEED_BYTES, expand_uniform
 from ckks.serialization import pack, peek_type, unpack, write_atomically
 
+#: What forged but checksummed meta can raise while being interpreted.
+_MALFORMED = (KeyError, TypeError, ValueError, OverflowError, RecursionError, AttributeError)
+
+
 # -- writing ---------------------------------------------------------------------------------------
 
 
@@ -166,9 +170,9 @@ def deserialize(data: bytes, params: Parameters | None = None, expected=None):
     blob = unpack(data, type_name, params.hash)
     try:
         return _READERS[type_name](blob, params)
-    except CkksError as error:
-        if isinstance(error, SerializationError):
-            raise
+    except SerializationError:
+        raise
+    except (CkksError, *_MALFORMED) as error:
         raise SerializationError(f"invalid {type_name}: {error}") from None
 
 
@@ -195,7 +199,9 @@ def _read_parameters(data: bytes) -> Parameters:
             insecure=bool(meta["insecure"]),
             key_switch_digits=meta["key_switch_digits"],
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except SerializationError:
+        raise
+    except (CkksError, *_MALFORMED) as error:
         raise SerializationError(f"malformed Parameters: {error}") from None
     if params.hash != blob.params_hash or [str(q) for q in params.moduli] != meta.get("moduli"):
         raise SerializationError(
@@ -309,7 +315,10 @@ def _read_secret_key(blob, params) -> SecretKey:
     coefficients = blob.arrays.get("coefficients")
     if coefficients is None or coefficients.dtype != np.int8:
         raise SerializationError("SecretKey: missing int8 coefficients")
-    if coefficients.shape != (params.ring_degree,) or np.abs(coefficients).max(initial=0) > 1:
+    if (
+        coefficients.shape != (params.ring_degree,)
+        or np.abs(coefficients.astype(np.int16)).max(initial=0) > 1
+    ):
         raise SerializationError("SecretKey: coefficients must be N ternary values")
     ntt = small_to_residues(coefficients, params.context.all_moduli)
     params.context.ntt.forward_inplace(ntt)

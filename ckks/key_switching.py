@@ -69,8 +69,12 @@ def mod_down(context, extended: np.ndarray, level: int) -> np.ndarray:
     tables = context.level(level)
     special = np.array(extended[level + 1 :], copy=True)  # the input stays untouched
     context.ntt.inverse_inplace(special, context.special_rows)
+    # Round rather than floor: t = [x + floor(P/2)]_P, then x − (t − floor(P/2)) is a multiple
+    # of P nearest to x (a floor would bias every key switch by −(1 + s)/2 per coefficient).
+    _add_rows(special, context.special_half_mod, context.special_moduli_array)
     converted = np.empty((level + 1, extended.shape[1]), dtype=np.uint64)
     tables.mod_down.convert_into(special, converted)
+    _add_rows(converted, context.special_half_negated[: level + 1], tables.constants.moduli)
     context.ntt.forward_inplace(converted)
     out = np.empty_like(converted)
     subtract_and_scale(
@@ -82,6 +86,12 @@ def mod_down(context, extended: np.ndarray, level: int) -> np.ndarray:
         out,
     )
     return out
+
+
+def _add_rows(values: np.ndarray, offsets: np.ndarray, moduli: np.ndarray) -> None:
+    """values[i] ← values[i] + offsets[i] mod q_i, in place (offsets reduced)."""
+    values += offsets[:, None]
+    values -= np.where(values >= moduli[:, None], moduli[:, None], np.uint64(0))
 
 
 def switch_key(context, polynomial, key_data, level, permutation=None, raised=None):

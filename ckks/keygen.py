@@ -8,7 +8,7 @@ from ckks.errors import MemoryBudgetError, ParameterError
 from ckks.keys import GaloisKeys, KeySwitchKey, PublicKey, RelinearizationKey, SecretKey
 from ckks.ring import arithmetic
 from ckks.ring.automorphism import ntt_permutation, permute_rows
-from ckks.ring.sampling import BaseRandomSource, RandomSource, expand_uniform
+from ckks.ring.sampling import BaseRandomSource, check_random_source, expand_uniform
 
 #: Default ceiling on the memory of one key set request: 8 GiB.
 DEFAULT_KEY_MEMORY_BUDGET = 8 << 30
@@ -54,7 +54,7 @@ class KeyGenerator:
     ):
         self.params = params
         self._context = params.context
-        self._random = random_source if random_source is not None else RandomSource()
+        self._random = check_random_source(random_source)
         self.memory_budget_bytes = memory_budget_bytes
         coefficients = self._random.ternary(params.ring_degree).astype(np.int8)
         ntt = small_to_residues(coefficients, self._context.all_moduli)

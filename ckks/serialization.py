@@ -112,10 +112,8 @@ def unpack(data: bytes, expected: str | tuple[str, ...], params_hash: bytes | No
         SerializationError: foreign, truncated or altered bytes, a newer version, another type,
             or (when ``params_hash`` is given) other parameters.
     """
-    type_name, flags, blob_params_hash, fingerprint, payload = _read_header(data)
-    expected = (expected,) if isinstance(expected, str) else expected
-    if type_name not in expected:
-        raise SerializationError(f"expected {' or '.join(expected)}, found {type_name}")
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    type_name, flags, blob_params_hash, fingerprint, payload = _read_header(data, expected)
     if params_hash is not None and blob_params_hash != params_hash:
         raise SerializationError(
             f"parameter hash mismatch: the {type_name} was made under parameters "
@@ -133,7 +131,7 @@ def unpack(data: bytes, expected: str | tuple[str, ...], params_hash: bytes | No
     return Blob(type_name, blob_params_hash, fingerprint, meta, arrays)
 
 
-def _read_header(data):
+def _read_header(data, expected: tuple[str, ...] = ()):
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise SerializationError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -155,6 +153,10 @@ def _read_header(data):
         raise SerializationError(f"corrupt header (version {version}, flags {flags})")
     if tag not in TYPE_NAMES:
         raise SerializationError(f"unknown type tag {tag}")
+    # The type is checked before the length, so that objects read in the wrong order from a
+    # stream say what they are rather than "overlong".
+    if expected and TYPE_NAMES[tag] not in expected:
+        raise SerializationError(f"expected {' or '.join(expected)}, found {TYPE_NAMES[tag]}")
     expected_size = _HEADER.size + length + _CHECKSUM_BYTES
     if len(data) != expected_size:
         raise SerializationError(
@@ -167,6 +169,22 @@ def _read_header(data):
             f"checksum mismatch in a {TYPE_NAMES[tag]} blob: the bytes were altered or corrupted"
         )
     return TYPE_NAMES[tag], flags, params_hash, fingerprint, body[_HEADER.size :]
+
+
+def split_stream(data: bytes) -> list[bytes]:
+    """Split a concatenation of blobs (objects saved one after another) into single blobs."""
+    data = bytes(data)
+    blobs, offset = [], 0
+    while offset < len(data):
+        if len(data) - offset < _HEADER.size or data[offset : offset + 8] != MAGIC:
+            raise SerializationError(f"stream: no blob starts at byte {offset}")
+        length = _HEADER.unpack_from(data, offset)[-1]
+        end = offset + _HEADER.size + length + _CHECKSUM_BYTES
+        if end > len(data):
+            raise SerializationError(f"stream: truncated blob at byte {offset}")
+        blobs.append(data[offset:end])
+        offset = end
+    return blobs
 
 
 def _read_payload(payload: bytes):
@@ -197,7 +215,16 @@ def _read_payload(payload: bytes):
             raise ValueError(f"{len(payload) - offset} unexplained bytes after the arrays")
     except SerializationError:
         raise
-    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError) as error:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        OverflowError,
+        RecursionError,
+        AttributeError,
+        struct.error,
+        UnicodeDecodeError,
+    ) as error:
         raise SerializationError(f"malformed payload: {error}") from None
     return meta, arrays
 

@@ -52,6 +52,7 @@ __all__ = [
     "BaseRandomSource",
     "InsecureDeterministicSource",
     "RandomSource",
+    "check_random_source",
     "default_source",
     "expand_uniform",
 ]
@@ -539,3 +540,20 @@ def default_source() -> RandomSource:
         A :class:`RandomSource` (stateless, so a new one costs nothing).
     """
     return RandomSource()
+
+
+def check_random_source(source: object) -> BaseRandomSource:
+    """``source`` if it is one of ours, a fresh :class:`RandomSource` for None; else an error.
+
+    Python's ``random.Random`` or NumPy generators are refused: they are predictable and
+    seedable, the very fault this module exists to avoid.
+    """
+    if source is None:
+        return RandomSource()
+    if not isinstance(source, BaseRandomSource):
+        raise InsecureRandomnessError(
+            f"random_source must be a ckks.ring.sampling source (RandomSource, or "
+            f"InsecureDeterministicSource for tests), got {type(source).__name__}; generators "
+            f"such as random.Random or numpy.random are predictable and never used for keys"
+        )
+    return source
