@@ -156,7 +156,14 @@ def _check_alignment(level_a, level_b, scale_a, scale_b) -> None:
 class CkksBackend:
     """Execution on ciphertexts with a ``ckks.Evaluator`` (evaluation keys only)."""
 
-    def __init__(self, params, evaluator, power_of_two_rotations=False):
+    def __init__(
+        self,
+        params,
+        evaluator,
+        power_of_two_rotations=False,
+        plain_cache=None,
+        cache_budget_bytes: int = 1 << 30,
+    ):
         from ckks import Encoder
 
         self.params = params
@@ -167,7 +174,10 @@ class CkksBackend:
         self.moduli = list(params.moduli)
         self.power_of_two_rotations = power_of_two_rotations
         self.counts: Counter = Counter()
-        self._plain_cache: dict = {}
+        # Encoded weights, shared across runs of one server: keyed by the weight array's identity
+        # (the lowered plan keeps those arrays alive), the level and the scale.
+        self._plain_cache: dict = {} if plain_cache is None else plain_cache
+        self._cache_budget = cache_budget_bytes
 
     def modulus(self, level: int) -> int:
         return self.moduli[level]
@@ -180,11 +190,14 @@ class CkksBackend:
 
     def _encode(self, vector, level, scale):
         key = (id(vector), level, scale)
-        plain = self._plain_cache.get(key)
-        if plain is None:
-            plain = self.encoder.encode(vector, level=level, scale=scale)
-            self._plain_cache[key] = plain
-            self._plain_cache[(key, "keepalive")] = vector  # keeps id(vector) unique
+        entry = self._plain_cache.get(key)
+        if entry is not None and entry[0] is vector:
+            return entry[1]
+        plain = self.encoder.encode(vector, level=level, scale=scale)
+        used = self._plain_cache.get("bytes", 0)
+        if used + plain.data.nbytes <= self._cache_budget:
+            self._plain_cache[key] = (vector, plain)  # holding the vector keeps its id unique
+            self._plain_cache["bytes"] = used + plain.data.nbytes
         return plain
 
     def rotate(self, ct, step: int):

@@ -44,10 +44,12 @@ class LoweredLinear:
     output_layout: Layout
     blocks: list[DiagonalBlock]
     bias: list[np.ndarray | None]  # per output ciphertext, in slots
+    # Per input: rotate-and-add steps applied first (window sums of a pooling), or [].
+    presum: list[list[int]] = field(default_factory=list)
 
     @property
     def rotations(self) -> int:
-        return sum(block.rotations for block in self.blocks)
+        return sum(block.rotations for block in self.blocks) + sum(map(len, self.presum))
 
 
 @dataclass
@@ -93,11 +95,65 @@ def _block_diagonals(out_slot, in_slot, values, slot_count, hints) -> tuple:
     return g, babies, giants, weights
 
 
+def window_sum_factor(matrix, layout: Layout, outputs: int, limit: int = 1 << 24):
+    """Factor W = W'·S when W is constant over ky×kx windows of an image input (pooling).
+
+    Then S (window sums) costs log2(ky) + log2(kx) rotate-and-adds, and W' reads only one
+    anchor per window: far fewer diagonals than W. Returns (steps, anchor layout, reduced COO)
+    or None.
+    """
+    grid = layout.grid
+    if grid is None or outputs * len(layout.slot) > limit:
+        return None
+    rows, cols, vals = matrix
+    dense = np.zeros((outputs, len(layout.slot)))
+    dense[rows, cols] = vals
+    dense = dense.reshape(outputs, grid.channels, grid.height, grid.width)
+    for ky, kx in ((8, 8), (4, 4), (4, 2), (2, 4), (2, 2), (2, 1), (1, 2)):
+        if grid.height % ky or grid.width % kx:
+            continue
+        blocks = dense.reshape(outputs, grid.channels, grid.height // ky, ky, grid.width // kx, kx)
+        anchors = blocks[:, :, :, :1, :, :1]
+        if not np.array_equal(blocks, np.broadcast_to(anchors, blocks.shape)):
+            continue
+        steps = [grid.pitch_y << k for k in range(ky.bit_length() - 1)]
+        steps += [grid.pitch_x << k for k in range(kx.bit_length() - 1)]
+        c, y, x = np.meshgrid(
+            np.arange(grid.channels),
+            np.arange(0, grid.height, ky),
+            np.arange(0, grid.width, kx),
+            indexing="ij",
+        )
+        original = (c * grid.height + y) * grid.width + x
+        anchor_layout = Layout(
+            (grid.channels, grid.height // ky, grid.width // kx),
+            layout.ciphertext[original.reshape(-1)],
+            layout.slot[original.reshape(-1)],
+            layout.ciphertexts,
+        )
+        reduced = anchors.reshape(outputs, -1)
+        new_rows, new_cols = np.nonzero(reduced)
+        return steps, anchor_layout, (new_rows, new_cols, reduced[new_rows, new_cols])
+    return None
+
+
+def effective_inputs(step, input_layouts):
+    """Per input: window-sum steps, the layout read and the matrix applied after them."""
+    presum, layouts, matrices = [], [], []
+    for layout, matrix in zip(input_layouts, step.matrices, strict=True):
+        factor = window_sum_factor(matrix, layout, len(step.bias))
+        if factor is None:
+            factor = ([], layout, matrix)
+        presum.append(factor[0])
+        layouts.append(factor[1])
+        matrices.append(factor[2])
+    return presum, layouts, matrices
+
+
 def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinear:
     blocks = []
-    for position, (layout, (rows, cols, vals)) in enumerate(
-        zip(input_layouts, step.matrices, strict=True)
-    ):
+    presum, layouts, matrices = effective_inputs(step, input_layouts)
+    for position, (layout, (rows, cols, vals)) in enumerate(zip(layouts, matrices, strict=True)):
         hints = _pitches(layout)
         out_ct, out_slot = output_layout.ciphertext[rows], output_layout.slot[rows]
         in_ct, in_slot = layout.ciphertext[cols], layout.slot[cols]
@@ -114,7 +170,7 @@ def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinea
             vector = np.zeros(slot_count)
             vector[output_layout.slot[chosen]] = step.bias[chosen]
             bias[ct] = vector
-    return LoweredLinear(step, output_layout, blocks, bias)
+    return LoweredLinear(step, output_layout, blocks, bias, presum)
 
 
 def _pitches(layout: Layout) -> tuple[int, ...]:
@@ -123,9 +179,9 @@ def _pitches(layout: Layout) -> tuple[int, ...]:
     return (layout.grid.pitch_y, layout.grid.pitch_x, layout.grid.block)
 
 
-def _rotation_cost(step, input_layouts, candidate: Layout, slot_count: int) -> int:
+def _rotation_cost(layouts, matrices, candidate: Layout, slot_count: int) -> int:
     cost = 0
-    for layout, (rows, cols, _) in zip(input_layouts, step.matrices, strict=True):
+    for layout, (rows, cols, _) in zip(layouts, matrices, strict=True):
         out_ct, out_slot = candidate.ciphertext[rows], candidate.slot[rows]
         in_ct, in_slot = layout.ciphertext[cols], layout.slot[cols]
         keys = (out_ct * (1 << 20) + in_ct) * (2 * slot_count) + (in_slot - out_slot) % slot_count
@@ -143,14 +199,14 @@ def choose_output_layout(step, input_layouts, shape, slot_count) -> Layout:
     grid = grid_output_layout(primary, shape, slot_count)
     if grid is not None:
         return grid
-    spacings = {1} | set(_pitches(primary))
-    count = math.prod(shape)
-    candidates = [
-        flat_layout(shape, slot_count, s) for s in sorted(spacings) if s * min(count, 1) >= 1
-    ]
+    _, layouts, matrices = effective_inputs(step, input_layouts)
+    spacings = {1}
+    for pitch in _pitches(primary):
+        spacings |= {pitch << k for k in range(4)}
+    candidates = [flat_layout(shape, slot_count, s) for s in sorted(spacings) if s < slot_count]
     return min(
         candidates,
-        key=lambda c: (_rotation_cost(step, input_layouts, c, slot_count), c.ciphertexts),
+        key=lambda c: (_rotation_cost(layouts, matrices, c, slot_count), c.ciphertexts),
     )
 
 

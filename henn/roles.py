@@ -233,6 +233,7 @@ class Server:
             plan.params, evaluation_keys.relinearization_key, evaluation_keys.galois_keys
         )
         self._lowered = plan.lowered()
+        self._plain_cache: dict = {}
         self.last_timings: list = []
 
     def run(self, encrypted: EncryptedTensors | bytes):
@@ -248,7 +249,10 @@ class Server:
                     f"run: expected {len(program.input_ids)} input tensor(s) per sample"
                 )
             backend = CkksBackend(
-                self.plan.params, self._evaluator, self.plan.power_of_two_rotations
+                self.plan.params,
+                self._evaluator,
+                self.plan.power_of_two_rotations,
+                plain_cache=self._plain_cache,
             )
             inputs = {}
             for value, cts in zip(program.input_ids, sample, strict=True):

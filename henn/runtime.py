@@ -21,6 +21,11 @@ log = logging.getLogger("henn.runtime")
 def run_linear(backend, op: LoweredLinear, inputs: list[list]) -> list:
     level = min(backend.level(ct) for group in inputs for ct in group)
     inputs = [[backend.mod_switch_to(ct, level) for ct in group] for group in inputs]
+    for position, steps in enumerate(op.presum):
+        for step in steps:  # window sums of a pooling: x + rot(x, s), doubling windows
+            inputs[position] = [
+                backend.add(ct, backend.rotate(ct, step)) for ct in inputs[position]
+            ]
     prime = backend.modulus(level)
     target = backend.scale
     outputs = []
