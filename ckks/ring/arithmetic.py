@@ -6,13 +6,16 @@ building blocks of the scheme layer: inputs must already be reduced and shaped a
 scheme objects validate before calling. Products are pointwise, so they multiply polynomials only
 in NTT form.
 
+Element-wise kernels run on one thread: they are memory-bound and take tens of microseconds,
+less than the cost of waking a thread team (which, on a loaded machine, can reach milliseconds).
+
 Legend: ``L`` primes, ``N`` ring degree, ``q`` prime, ``mu``/``b`` Barrett constant and bit length.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ckks.ring.modarith import (
     ModulusConstants,
@@ -76,57 +79,57 @@ def multiply_by_row_constants(
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _add_kernel(a, b, moduli, out):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             out[r, n] = add_mod(a[r, n], b[r, n], q)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _subtract_kernel(a, b, moduli, out):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             out[r, n] = sub_mod(a[r, n], b[r, n], q)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _negate_kernel(a, moduli, out):  # pragma: no cover - compiled
     L, N = a.shape
     zero = np.uint64(0)
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             v = a[r, n]
             out[r, n] = q - v if v != zero else zero
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _multiply_kernel(a, b, moduli, mu, bits, out):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             out[r, n] = mul_mod(a[r, n], b[r, n], q, mu[r], bits[r])
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _multiply_add_kernel(a, b, acc, moduli, mu, bits):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             acc[r, n] = add_mod(acc[r, n], mul_mod(a[r, n], b[r, n], q, mu[r], bits[r]), q)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _row_constant_kernel(a, factors, companions, moduli, out):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         for n in range(N):
             out[r, n] = mul_shoup(a[r, n], factors[r], companions[r], q)
@@ -169,10 +172,10 @@ def replicate_reduced(values: np.ndarray, constants: ModulusConstants) -> np.nda
     return out
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _subtract_and_scale_kernel(a, b, f, fs, moduli, offsets, out):  # pragma: no cover - compiled
     L, N = a.shape
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         two_q = q + q
         for n in range(N):
@@ -184,11 +187,11 @@ def _subtract_and_scale_kernel(a, b, f, fs, moduli, offsets, out):  # pragma: no
             out[r, n] = mul_shoup(x, f[r], fs[r], q)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _replicate_kernel(values, moduli, ratios, out):  # pragma: no cover - compiled
     L = moduli.shape[0]
     N = values.shape[0]
-    for r in prange(L):
+    for r in range(L):
         q = moduli[r]
         ratio = ratios[r]
         for n in range(N):
