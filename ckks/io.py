@@ -156,9 +156,7 @@ def deserialize(data: bytes, params: Parameters | None = None, expected=None):
     Raises:
         SerializationError: bad bytes, the wrong type, or a parameter-hash mismatch.
     """
-    type_name = peek_type(data)
-    if expected is not None:
-        unpack(data, expected, None)  # raises "expected X, found Y"
+    type_name = peek_type(data, expected or ())
     if type_name == "Parameters":
         return _read_parameters(data)
     if params is None:

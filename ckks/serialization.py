@@ -100,9 +100,10 @@ def pack(
     return body + hashlib.sha256(body).digest()
 
 
-def peek_type(data: bytes) -> str:
+def peek_type(data: bytes, expected: tuple[str, ...] = ()) -> str:
     """The type name a blob declares, after checking its header and checksum."""
-    return _read_header(data)[0]
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    return _read_header(data, expected)[0]
 
 
 def unpack(data: bytes, expected: str | tuple[str, ...], params_hash: bytes | None) -> Blob:

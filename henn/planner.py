@@ -57,11 +57,13 @@ def _simulate(program, layouts, lowered, moduli, scale, slot_count, samples, pow
 
 
 def _error_bound(program: Program, ranges: dict, scale_bits: float) -> float:
-    """Worst-case absolute output error: fresh CKKS error per step, amplified layer by layer.
+    """A high-probability bound on the absolute output error, propagated layer by layer.
 
     Each rescale or key switch leaves an error of about 2^-(scale_bits − 20) on a value (measured:
-    about 1e-6 at Δ = 2^40, N = 2^14). An affine map amplifies its inputs' errors by its largest
-    row sum of |weights|; a polynomial by its largest derivative on the calibrated range.
+    about 1e-6 at Δ = 2^40, N = 2^14). CKKS errors of different slots are independent and
+    centred, so an affine map amplifies them by the Euclidean norm of its rows (times 3 for a
+    high-probability margin, capped by the worst-case row sum); a polynomial by its largest
+    derivative on the calibrated range.
     """
     fresh = 2.0 ** -(scale_bits - 20)
     error = {value: fresh for value in program.input_ids}
@@ -70,8 +72,11 @@ def _error_bound(program: Program, ranges: dict, scale_bits: float) -> float:
             total = fresh
             for value, (rows, _, vals) in zip(step.inputs, step.matrices, strict=True):
                 row_sums = np.zeros(len(step.bias))
+                row_squares = np.zeros(len(step.bias))
                 np.add.at(row_sums, rows, np.abs(vals))
-                total += float(row_sums.max(initial=0.0)) * error[value]
+                np.add.at(row_squares, rows, vals * vals)
+                gain = min(3.0 * np.sqrt(row_squares.max(initial=0.0)), row_sums.max(initial=0.0))
+                total += float(gain) * error[value]
             error[step.output] = total
         else:
             reach = ranges.get(step.input, 1.0)

@@ -90,16 +90,18 @@ class Client:
         progress: show progress bars for key generation.
     """
 
-    def __init__(self, compiled, progress: bool = False):
+    def __init__(self, compiled, progress: bool = False, secret_key=None):
         self.plan = compiled.plan if hasattr(compiled, "plan") else compiled
         if not isinstance(self.plan, Plan):
             raise PlanError(f"Client needs a CompiledModel or Plan, got {type(compiled).__name__}")
         self.params = self.plan.params
         self.progress = progress
         start = time.perf_counter()
-        self._keygen = ckks.KeyGenerator(self.params)
-        self._encryptor = ckks.Encryptor(self.params, self._keygen.secret_key)
-        self._decryptor = ckks.Decryptor(self.params, self._keygen.secret_key)
+        self._keygen = None if secret_key is not None else ckks.KeyGenerator(self.params)
+        secret_key = secret_key if secret_key is not None else self._keygen.secret_key
+        self._encryptor = ckks.Encryptor(self.params, secret_key)
+        self._decryptor = ckks.Decryptor(self.params, secret_key)
+        self._secret_key = secret_key
         self._encoder = ckks.Encoder(self.params)
         self._evaluation_keys = None
         self.range_report: list[str] = []
@@ -107,6 +109,11 @@ class Client:
 
     def evaluation_keys(self) -> EvaluationKeys:
         """Relinearization and Galois keys for exactly the plan's rotation steps (cached)."""
+        if self._evaluation_keys is None and self._keygen is None:
+            raise PlanError(
+                "this client was restored from a secret key without its evaluation keys; "
+                "load them with Client.load(folder)"
+            )
         if self._evaluation_keys is None:
             start = time.perf_counter()
             bar = _progress(self.progress, len(self.plan.rotation_steps) + 1, "key generation")
@@ -136,6 +143,37 @@ class Client:
                 time.perf_counter() - start,
             )
         return self._evaluation_keys
+
+    def save(self, folder) -> None:
+        """Write plan.bin, evaluation_keys.bin and secret.key (owner-only) into ``folder``.
+
+        Only plan.bin and evaluation_keys.bin may go to the server; secret.key never leaves.
+        """
+        from pathlib import Path
+
+        from ckks.serialization import write_atomically
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / "plan.bin", self.plan.to_bytes())
+        write_atomically(folder / "evaluation_keys.bin", self.evaluation_keys().to_bytes())
+        ckks.save_secret_key(self._secret_key, folder / "secret.key")
+
+    @classmethod
+    def load(cls, folder, progress: bool = False) -> Client:
+        """Restore a client written by :meth:`save`."""
+        from pathlib import Path
+
+        folder = Path(folder)
+        try:
+            plan = Plan.from_bytes((folder / "plan.bin").read_bytes())
+            keys_bytes = (folder / "evaluation_keys.bin").read_bytes()
+        except OSError as error:
+            raise PlanError(f"cannot read the client folder {folder}: {error}") from None
+        secret_key = ckks.load(folder / "secret.key", plan.params, expected="SecretKey")
+        client = cls(plan, progress=progress, secret_key=secret_key)
+        client._evaluation_keys = EvaluationKeys.from_bytes(keys_bytes, plan.params)
+        return client
 
     def encrypt(self, *inputs) -> EncryptedTensors:
         """Encrypt a batch: one tensor per model input, each with a batch dimension first."""
