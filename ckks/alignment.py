@@ -46,6 +46,7 @@ def align_pair(evaluator: Evaluator, a: Ciphertext, b: Ciphertext):
             low.fingerprint,
             low.zero_source,
         )
+        lifted.bound = low.bound
         return (high, lifted) if high is a else (lifted, high)
     if a.level == 0:
         raise ScaleMismatchError(
@@ -80,6 +81,7 @@ def _rescale_to_scale(evaluator: Evaluator, value: Ciphertext, target: float) ->
         value.fingerprint,
         value.zero_source,
     )
+    scaled.bound = value.bound
     result = evaluator.rescale(scaled)
     if not scales_close(result.scale, target):
         raise ScaleMismatchError(

@@ -22,7 +22,7 @@ class Ciphertext:
         fingerprint: the fingerprint of the secret key it is encrypted under.
     """
 
-    __slots__ = ("data", "fingerprint", "level", "params", "scale", "seed", "zero_source")
+    __slots__ = ("bound", "data", "fingerprint", "level", "params", "scale", "seed", "zero_source")
 
     # Make numpy defer to our reflected operators: array + ct must give one Ciphertext.
     __array_ufunc__ = None
@@ -37,6 +37,8 @@ class Ciphertext:
         self.zero_source = zero_source
         # Seed of the mask of a fresh symmetric encryption: serialization stores it instead.
         self.seed = seed
+        # Public upper bound on |slot value| (None: unknown); see Evaluator._check_bound.
+        self.bound = None
 
     @property
     def size(self) -> int:
@@ -44,7 +46,7 @@ class Ciphertext:
         return self.data.shape[0]
 
     def copy(self) -> Ciphertext:
-        return Ciphertext(
+        twin = Ciphertext(
             self.data.copy(),
             self.level,
             self.scale,
@@ -53,6 +55,8 @@ class Ciphertext:
             self.zero_source,
             self.seed,
         )
+        twin.bound = self.bound
+        return twin
 
     def to_bytes(self, compression: str | None = None) -> bytes:
         """The ciphertext in the ckks binary format (a fresh symmetric one stores its seed)."""

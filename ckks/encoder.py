@@ -55,7 +55,10 @@ class Encoder:
         if np.ndim(values) == 0 and isinstance(values, numbers.Number):
             return self.encode_constant(values, level, scale)
         coefficients = slots_to_coefficients(values, self.params.ring_degree)
-        return self._from_coefficients(coefficients * scale, level, scale, "values")
+        plain = self._from_coefficients(coefficients * scale, level, scale, "values")
+        magnitudes = np.abs(np.asarray(values, dtype=np.complex128))
+        plain.bound = float(magnitudes.max()) if magnitudes.size else 0.0
+        return plain
 
     def encode_constant(self, value, level: int | None = None, scale: float | None = None):
         """Encode one real or complex number into every slot, rounding exactly (no FFT).
@@ -71,7 +74,9 @@ class Encoder:
         coefficients = np.zeros(self.params.ring_degree, dtype=np.float64)
         coefficients[0] = value.real * scale
         coefficients[self.params.ring_degree // 2] = value.imag * scale
-        return self._from_coefficients(coefficients, level, scale, "value")
+        plain = self._from_coefficients(coefficients, level, scale, "value")
+        plain.bound = abs(value)
+        return plain
 
     def decode(self, plaintext: Plaintext) -> np.ndarray:
         """The N/2 slot values of a plaintext, as complex128.

@@ -70,7 +70,7 @@ class Encryptor:
             data = self._encrypt_zero_symmetric(self._key, plaintext.level, seed)
         constants = self._context.level(plaintext.level).constants
         arithmetic.add(data[0], plaintext.data, constants.moduli, out=data[0])
-        return Ciphertext(
+        ciphertext = Ciphertext(
             data,
             plaintext.level,
             plaintext.scale,
@@ -79,6 +79,8 @@ class Encryptor:
             self._zero_source,
             seed,
         )
+        ciphertext.bound = plaintext.bound
+        return ciphertext
 
     def encrypt_zero_public(self, public_key: PublicKey, level: int) -> np.ndarray:
         """(b·u + e0, a·u + e1) at ``level``: a fresh public-key encryption of zero."""

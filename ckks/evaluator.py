@@ -19,6 +19,7 @@ import numpy as np
 
 from ckks.ciphertext import Ciphertext
 from ckks.errors import (
+    EncodingError,
     KeyMismatchError,
     LevelMismatchError,
     MissingKeyError,
@@ -34,6 +35,17 @@ from ckks.plaintext import Plaintext
 from ckks.ring import arithmetic
 from ckks.ring.automorphism import ntt_permutation, permute_rows
 from ckks.ring.sampling import RandomSource
+
+_SAME = object()  # sentinel: the result keeps its operand's value bound
+
+
+def _sum_bound(a, b):
+    return None if a is None or b is None else a + b
+
+
+def _product_bound(a, b):
+    return None if a is None or b is None else a * b
+
 
 #: Two scales are "equal" when they differ by less than this, relatively (SEAL compares alike).
 SCALE_RELATIVE_TOLERANCE = 2.0**-30
@@ -58,7 +70,14 @@ class Evaluator:
             taken from the keys or the ciphertext when not given.
     """
 
-    def __init__(self, params, relinearization_key=None, galois_keys=None, public_key=None):
+    def __init__(
+        self,
+        params,
+        relinearization_key=None,
+        galois_keys=None,
+        public_key=None,
+        check_bounds: bool = True,
+    ):
         self.params = params
         self._context = params.context
         for name, key, kind in (
@@ -89,6 +108,7 @@ class Evaluator:
             or getattr(galois_keys, "public_key", None)
         )
         self._random = RandomSource()
+        self.check_bounds = check_bounds
         # Built here, never lazily, so that threads sharing this evaluator only read tables.
         self._permutations = {
             element: ntt_permutation(params.ring_degree, element)
@@ -162,7 +182,9 @@ class Evaluator:
     def _moduli(self, level: int) -> np.ndarray:
         return self._context.level(level).constants.moduli
 
-    def _result(self, data, like: Ciphertext, scale=None, level=None) -> Ciphertext:
+    def _result(
+        self, data, like: Ciphertext, scale=None, level=None, bound=_SAME, operation=""
+    ) -> Ciphertext:
         result = Ciphertext(
             data,
             like.level if level is None else level,
@@ -171,7 +193,29 @@ class Evaluator:
             like.fingerprint,
             like.zero_source or self.public_key,
         )
+        result.bound = like.bound if bound is _SAME else bound
+        self._check_bound(operation, result)
         return self._rerandomize_if_transparent(result)
+
+    def _check_bound(self, operation: str, result: Ciphertext) -> None:
+        """Refuse a result whose values could wrap around the modulus (|value|·scale ≥ Q/2).
+
+        ``bound`` is a public upper bound on |slot value|, declared by the encoder and carried
+        through every operation; a wrapped value would decrypt to garbage without any sign.
+        """
+        if not self.check_bounds or result.bound is None or result.bound <= 0:
+            return
+        room = sum(math.log2(q) for q in self.params.moduli[: result.level + 1]) - 1
+        needed = math.log2(result.bound) + math.log2(result.scale)
+        if needed >= room:
+            raise EncodingError(
+                f"{operation or 'operation'}: overflow: values may reach {result.bound:.6g}, "
+                f"times scale 2^{math.log2(result.scale):.1f} = 2^{needed:.1f}, at least "
+                f"Q_{result.level}/2 = 2^{room:.1f} at level {result.level}; the result would "
+                f"wrap around and decrypt to garbage. Keep more headroom (a larger first prime "
+                f"or a smaller scale) or smaller values; Evaluator(check_bounds=False) disables "
+                f"this check"
+            )
 
     def _rerandomize_if_transparent(self, result: Ciphertext) -> Ciphertext:
         """Never emit a ciphertext whose mask is zero: anyone could read it without the key."""
@@ -193,7 +237,11 @@ class Evaluator:
         data = result.data[:2].copy()
         arithmetic.add(data[0], zero[0], moduli, out=data[0])
         data[1] = zero[1]  # a three-part result with zero masks becomes two parts
-        return Ciphertext(data, result.level, result.scale, self.params, result.fingerprint, source)
+        fresh = Ciphertext(
+            data, result.level, result.scale, self.params, result.fingerprint, source
+        )
+        fresh.bound = result.bound
+        return fresh
 
     # -- addition ---------------------------------------------------------------------------------
 
@@ -206,7 +254,12 @@ class Evaluator:
 
             a, b = align_pair(self, a, b)
         self._check_pair("add", a, b)
-        return self._result(self._combine(a, b, arithmetic.add), a)
+        return self._result(
+            self._combine(a, b, arithmetic.add),
+            a,
+            bound=_sum_bound(a.bound, b.bound),
+            operation="add",
+        )
 
     def sub(self, a: Ciphertext, b: Ciphertext, align: bool = False) -> Ciphertext:
         """a − b (see :meth:`add`). x − x is re-randomized, never left with a zero mask."""
@@ -217,7 +270,12 @@ class Evaluator:
 
             a, b = align_pair(self, a, b)
         self._check_pair("sub", a, b)
-        return self._result(self._combine(a, b, arithmetic.subtract), a)
+        return self._result(
+            self._combine(a, b, arithmetic.subtract),
+            a,
+            bound=_sum_bound(a.bound, b.bound),
+            operation="sub",
+        )
 
     def _combine(self, a: Ciphertext, b: Ciphertext, operation) -> np.ndarray:
         moduli = self._moduli(a.level)
@@ -250,7 +308,7 @@ class Evaluator:
         self._check_plain_scale("add_plain", a, plain)
         out = a.data.copy()
         arithmetic.add(out[0], plain.data, self._moduli(a.level), out=out[0])
-        return self._result(out, a)
+        return self._result(out, a, bound=_sum_bound(a.bound, plain.bound), operation="add_plain")
 
     def sub_plain(self, a: Ciphertext, plain: Plaintext, align: bool = False) -> Ciphertext:
         """a − plaintext (same level and scale)."""
@@ -259,7 +317,7 @@ class Evaluator:
         self._check_plain_scale("sub_plain", a, plain)
         out = a.data.copy()
         arithmetic.subtract(out[0], plain.data, self._moduli(a.level), out=out[0])
-        return self._result(out, a)
+        return self._result(out, a, bound=_sum_bound(a.bound, plain.bound), operation="sub_plain")
 
     def _check_plain_scale(self, operation, a, plain) -> None:
         if not scales_close(a.scale, plain.scale):
@@ -301,7 +359,9 @@ class Evaluator:
         arithmetic.multiply(a0, b1, constants, out=out[1])
         arithmetic.multiply_add(a1, b0, out[1], constants)
         arithmetic.multiply(a1, b1, constants, out=out[2])
-        return self._result(out, a, scale=scale)
+        return self._result(
+            out, a, scale=scale, bound=_product_bound(a.bound, b.bound), operation="multiply"
+        )
 
     def square(self, a: Ciphertext) -> Ciphertext:
         """a·a as a three-part ciphertext (cheaper than :meth:`multiply`)."""
@@ -317,7 +377,9 @@ class Evaluator:
         arithmetic.multiply(a0, a1, constants, out=out[1])
         arithmetic.add(out[1], out[1], constants.moduli, out=out[1])
         arithmetic.multiply(a1, a1, constants, out=out[2])
-        return self._result(out, a, scale=scale)
+        return self._result(
+            out, a, scale=scale, bound=_product_bound(a.bound, a.bound), operation="square"
+        )
 
     def multiply_plain(self, a: Ciphertext, plain: Plaintext, align: bool = False) -> Ciphertext:
         """a·plaintext at scale a.scale·plain.scale. Levels must match unless ``align``."""
@@ -329,7 +391,13 @@ class Evaluator:
         out = np.empty_like(a.data)
         for component in range(a.size):
             arithmetic.multiply(a.data[component], plain.data, constants, out=out[component])
-        return self._result(out, a, scale=scale)
+        return self._result(
+            out,
+            a,
+            scale=scale,
+            bound=_product_bound(a.bound, plain.bound),
+            operation="multiply_plain",
+        )
 
     def multiply_vector(self, a: Ciphertext, values, scale: float | None = None) -> Ciphertext:
         """a·values slot-wise; the vector is encoded at a's level with ``scale`` (default Δ)."""
@@ -354,7 +422,12 @@ class Evaluator:
         if isinstance(value, numbers.Integral) or (
             isinstance(value, float) and value.is_integer() and abs(value) < 2**62
         ):
-            return self._result(self._times_integer(a, int(value)), a)
+            return self._result(
+                self._times_integer(a, int(value)),
+                a,
+                bound=_product_bound(a.bound, abs(int(value))),
+                operation="multiply_constant",
+            )
         from ckks.encoder import Encoder
 
         plain = Encoder(self.params).encode_constant(value, level=a.level, scale=scale)
@@ -440,7 +513,9 @@ class Evaluator:
                 kept.moduli,
                 out[component],
             )
-        return self._result(out, a, scale=a.scale / tables.dropped_prime, level=level - 1)
+        return self._result(
+            out, a, scale=a.scale / tables.dropped_prime, level=level - 1, operation="rescale"
+        )
 
     def mod_switch_to(self, a: Ciphertext, level: int) -> Ciphertext:
         """Drop primes down to ``level`` without changing the scale (no rounding needed).
@@ -457,7 +532,9 @@ class Evaluator:
                 f"got {level}; a ciphertext cannot move up the chain"
             )
         data = np.ascontiguousarray(a.data[:, : level + 1])
-        return self._result(data.copy() if level == a.level else data, a, level=level)
+        return self._result(
+            data.copy() if level == a.level else data, a, level=level, operation="mod_switch_to"
+        )
 
     def mod_switch_to_next(self, a: Ciphertext) -> Ciphertext:
         """Drop the last prime without changing the scale."""

@@ -125,7 +125,13 @@ def _write_plaintext(plain: Plaintext, compression) -> bytes:
 
 
 def _write_ciphertext(ct: Ciphertext, compression) -> bytes:
-    meta = {"level": ct.level, "scale": ct.scale.hex(), "size": ct.size, "seed": None}
+    meta = {
+        "level": ct.level,
+        "scale": ct.scale.hex(),
+        "size": ct.size,
+        "seed": None,
+        "bound": None if ct.bound is None else float(ct.bound).hex(),
+    }
     if ct.seed is not None and ct.size == 2:
         meta["seed"] = ct.seed.hex()
         arrays = {"c0": ct.data[0]}
@@ -354,13 +360,22 @@ def _read_ciphertext(blob, params) -> Ciphertext:
     size = blob.meta.get("size")
     if size not in (2, 3):
         raise SerializationError(f"Ciphertext: size must be 2 or 3, found {size!r}")
+    bound = blob.meta.get("bound")
+    bound = None if bound is None else float.fromhex(bound)
+    if bound is not None and not (math.isfinite(bound) and bound >= 0):
+        raise SerializationError(
+            f"Ciphertext: bound must be finite and non-negative, found {bound}"
+        )
     if blob.meta.get("seed") is not None:
         seed = _seed(blob.meta["seed"])
         c0 = _array(blob, "c0", (level + 1, N), moduli)
         data = np.stack([c0, expand_uniform(seed, moduli, N)])
-        return Ciphertext(data, level, scale, params, _fingerprint(blob), seed=seed)
-    data = _array(blob, "data", (size, level + 1, N), moduli)
-    return Ciphertext(data, level, scale, params, _fingerprint(blob))
+        ciphertext = Ciphertext(data, level, scale, params, _fingerprint(blob), seed=seed)
+    else:
+        data = _array(blob, "data", (size, level + 1, N), moduli)
+        ciphertext = Ciphertext(data, level, scale, params, _fingerprint(blob))
+    ciphertext.bound = bound
+    return ciphertext
 
 
 _READERS = {

@@ -15,15 +15,19 @@ class Plaintext:
         params: the :class:`~ckks.parameters.Parameters` it belongs to.
     """
 
-    __slots__ = ("centered", "data", "level", "params", "scale")
+    __slots__ = ("bound", "centered", "data", "level", "params", "scale")
 
-    def __init__(self, data: np.ndarray, level: int, scale: float, params, centered=None):
+    def __init__(
+        self, data: np.ndarray, level: int, scale: float, params, centered=None, bound=None
+    ):
         self.data = data
         self.level = level
         self.scale = float(scale)
         self.params = params
         # Centered integer coefficients as float64, when already known (set by the decryptor).
         self.centered = centered
+        # Largest |slot value| encoded (None when unknown, as after a decryption).
+        self.bound = bound
 
     def __repr__(self) -> str:
         return (

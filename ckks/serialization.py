@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
@@ -203,7 +204,7 @@ def _read_payload(payload: bytes):
             shape = tuple(int(n) for n in descriptor["shape"])
             if any(n < 0 for n in shape):
                 raise ValueError(f"negative shape {shape}")
-            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            size = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
             if offset + size > len(payload):
                 raise ValueError("array data runs past the payload")
             arrays[str(descriptor["name"])] = (

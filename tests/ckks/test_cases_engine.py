@@ -210,17 +210,10 @@ def low_headroom():
     return make_kit(ckks.Parameters(8192, [45, 40], [50], 40), seed=404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # pytest.raises: DID NOT RAISE
-    reason=(
-        "bug (C04): with 5 bits of headroom, 7·8 = 56 (56·2^40 > q_0/2) wraps and decrypts "
-        "silently to -8.0; decrypt's overflow check only catches wraps that land beyond Q/4"
-    ),
-)
 def test_c04_product_overflow_is_detected(low_headroom):
     """Headroom 5 < 7 bits: 7·8 must raise an overflow error (at the product, the rescale or
-    the decryption), never decrypt to a wrong number. Today it decrypts to −8."""
+    the decryption), never decrypt to a wrong number. The value bound carried by every
+    ciphertext (56 after the product) catches it at the multiplication."""
     kit = low_headroom
     encryptor = kit.encryptor_for(405)
 
@@ -229,26 +222,24 @@ def test_c04_product_overflow_is_detected(low_headroom):
 
 
 def test_c04_overflow_detected_when_the_wrap_lands_far(low_headroom):
-    """What decrypt does catch: 4·5 = 20 with 5 bits of headroom is 20·2^40 ≈ 0.63·q_0; it wraps
-    to about −0.37·q_0, beyond Q/4, and decrypt raises instead of returning garbage."""
+    """4·5 = 20 with 5 bits of headroom is 20·2^40 ≈ 0.63·q_0: refused at the product by the
+    value bound; and with bound checks off, decrypt still sees the wrap beyond Q/4."""
     kit = low_headroom
-    result = _seven_times_eight(kit, kit.encryptor_for(406), 4.0, 5.0)
+    with pytest.raises(ckks.EncodingError, match="overflow"):
+        _seven_times_eight(kit, kit.encryptor_for(406), 4.0, 5.0)
 
+    kit.evaluator.check_bounds = False
+    try:
+        result = _seven_times_eight(kit, kit.encryptor_for(406), 4.0, 5.0)
+    finally:
+        kit.evaluator.check_bounds = True
     with pytest.raises(ckks.EncodingError, match="overflowed the modulus at level 0"):
         kit.decrypt(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # pytest.raises: DID NOT RAISE
-    reason=(
-        "bug (C04/C06b): 8192 at Δ = 2^50 (2^63, fine at the top level) mod-switched to level 0 "
-        "(q_0 ≈ 2^60) wraps to a tiny residue and decrypts silently to about 1e-10"
-    ),
-)
 def test_c04_mod_switch_overflow_is_detected(scale_50):
     """The C04 symptom with C06b's numbers: 8192·2^50 = 2^63 fits Q_2 but not q_0 ≈ 2^60.
-    Moving it to level 0 must raise (at the switch or the decryption); today it gives ~1e-10."""
+    Moving it to level 0 must raise (at the switch or the decryption), never give ~1e-10."""
     kit = scale_50
     ciphertext = encrypt_with(kit, kit.encryptor_for(407), 8192.0)
 

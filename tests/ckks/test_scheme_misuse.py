@@ -200,10 +200,14 @@ def test_decrypt_ciphertext_of_other_parameters(standard, small):
 
 
 def test_decrypt_detects_a_wrapped_value(standard):
-    """1.25·2^19 at Δ = 2^40 is 0.625·q_0 at level 0: the result wraps and decrypt says so."""
+    """1.25·2^19 at Δ = 2^40 is 0.625·q_0 at level 0: the product is refused by the value bound;
+    with that check off, the result wraps and decrypt says so."""
     ciphertext = standard.encrypt(1.0, level=0)
-    wrapped = standard.evaluator.multiply_constant(ciphertext, 5 * 2**17)
+    with pytest.raises(ckks.EncodingError, match="overflow"):
+        standard.evaluator.multiply_constant(ciphertext, 5 * 2**17)
 
+    unchecked = ckks.Evaluator(standard.params, check_bounds=False)
+    wrapped = unchecked.multiply_constant(ciphertext, 5 * 2**17)
     with pytest.raises(ckks.EncodingError, match="overflowed the modulus at level 0"):
         standard.decryptor.decrypt(wrapped)
 

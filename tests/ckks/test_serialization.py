@@ -19,6 +19,7 @@ import stat
 import struct
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -725,6 +726,20 @@ def test_forged_meta_with_odd_numbers_is_a_serialization_error(blobs, kit, case)
 
     with pytest.raises(ckks.SerializationError):
         io.deserialize(forge(blobs, name, change), kit.params)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [[2**63, 4], [2**64 - 1], [-1, 2**63]],
+    ids=str,
+)
+def test_shape_beyond_int64_is_refused_without_a_warning(blobs, kit, shape):
+    forged = with_array_descriptor(blobs["Ciphertext-public/raw"], shape=shape)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ckks.SerializationError):
+            io.deserialize(forged, kit.params)
 
 
 def test_deeply_nested_meta_is_a_serialization_error(blobs, kit):
