@@ -46,9 +46,9 @@ def run_encrypted(compiled, model, images, clinical, progress: bool = False) -> 
     timings["keygen_seconds"] = time.perf_counter() - start
     plan_bytes = compiled.plan.to_bytes()
     server = henn.Server(plan_bytes, keys)
-    outputs = []
     layer_totals: dict[str, dict] = {}
     moved = {"plan": len(plan_bytes), "evaluation_keys": len(keys), "inputs": 0, "outputs": 0}
+    group = compiled.plan.batch_size
     bar = None
     if progress:
         from tqdm import tqdm
@@ -56,28 +56,33 @@ def run_encrypted(compiled, model, images, clinical, progress: bool = False) -> 
         bar = tqdm(total=len(images), desc="encrypted inference", unit="slice", leave=False)
     start = time.perf_counter()
     server_seconds = 0.0
-    for index in range(len(images)):
-        request = client.encrypt(images[index : index + 1], clinical[index : index + 1]).to_bytes()
+    outputs = []
+    # One request per ciphertext group: the plan packs `group` slices side by side.
+    for first in range(0, len(images), group):
+        chosen = slice(first, first + group)
+        request = client.encrypt(images[chosen], clinical[chosen]).to_bytes()
         tick = time.perf_counter()
         response = server.run(request)
         server_seconds += time.perf_counter() - tick
-        outputs.append(client.decrypt(response).numpy()[0])
+        outputs.extend(client.decrypt(response).numpy())
         moved["inputs"] += len(request)
         moved["outputs"] += len(response)
         for name, kind, level, seconds in server.last_timings:
             entry = layer_totals.setdefault(
                 name, {"name": name, "kind": kind, "level": level, "seconds": 0.0}
             )
-            entry["seconds"] += seconds / len(images)
+            entry["seconds"] += seconds
         if bar is not None:
-            bar.update(1)
+            bar.update(len(images[chosen]))
     if bar is not None:
         bar.close()
+    count = max(1, len(images))
     timings["encrypted_seconds_total"] = time.perf_counter() - start
-    timings["server_seconds_per_slice"] = server_seconds / max(1, len(images))
-    timings["encrypted_seconds_per_slice"] = timings["encrypted_seconds_total"] / max(
-        1, len(images)
-    )
+    timings["server_seconds_per_slice"] = server_seconds / count
+    timings["encrypted_seconds_per_slice"] = timings["encrypted_seconds_total"] / count
+    timings["slices_per_ciphertext"] = group
+    for entry in layer_totals.values():
+        entry["seconds"] /= count  # per slice
     with torch.no_grad():
         plain = model(images, clinical).numpy()
     return EncryptedRun(np.array(outputs), plain, list(layer_totals.values()), timings, moved)

@@ -54,8 +54,11 @@ class SimulationBackend:
         power_of_two_rotations: compose rotations from ±2^k steps (fewer keys).
     """
 
-    def __init__(self, moduli, scale, slot_count, power_of_two_rotations=False):
+    def __init__(self, moduli, scale, slot_count, power_of_two_rotations=False, noise=0.0):
         self.moduli = list(moduli)
+        # Standard deviation of the error each encryption, rescale and key switch adds (0: none).
+        self.noise = float(noise)
+        self._generator = np.random.default_rng(20261204)  # a simulation, not cryptography
         self.scale = float(scale)
         self.slot_count = slot_count
         self.power_of_two_rotations = power_of_two_rotations
@@ -77,8 +80,14 @@ class SimulationBackend:
     def ciphertext_scale(self, ct) -> float:
         return ct.scale
 
+    def _noisy(self, values: np.ndarray) -> np.ndarray:
+        if not self.noise:
+            return values
+        return values + self._generator.normal(0.0, self.noise, values.shape)
+
     def encrypt_values(self, values: np.ndarray) -> SimCiphertext:
-        return SimCiphertext(np.asarray(values, dtype=np.float64), self.top_level, self.scale)
+        values = self._noisy(np.asarray(values, dtype=np.float64))
+        return SimCiphertext(values, self.top_level, self.scale)
 
     def decrypt_values(self, ct) -> np.ndarray:
         return ct.values
@@ -101,7 +110,10 @@ class SimulationBackend:
         for part in self._steps(step):
             self.rotation_steps.add(part % self.slot_count)
             self.counts["rotations"] += 1
-        return SimCiphertext(np.roll(ct.values, -step), ct.level, ct.scale)
+        rotated = np.roll(ct.values, -step)
+        return SimCiphertext(
+            self._noisy(rotated) if step % self.slot_count else rotated, ct.level, ct.scale
+        )
 
     def rotate_hoisted(self, ct, steps):
         return [self.rotate(ct, s) for s in steps]
@@ -129,13 +141,15 @@ class SimulationBackend:
         _check_alignment(a.level, b.level, 1.0, 1.0)
         self.counts["ciphertext_products"] += 1
         self.counts["relinearizations"] += 1
-        return self._note(SimCiphertext(a.values * b.values, a.level, a.scale * b.scale))
+        product = self._noisy(a.values * b.values)  # relinearization is a key switch
+        return self._note(SimCiphertext(product, a.level, a.scale * b.scale))
 
     def rescale(self, ct):
         if ct.level == 0:
             raise CompileError("rescale below level 0 in simulation: the plan needs more levels")
         self.counts["rescales"] += 1
-        return self._note(SimCiphertext(ct.values, ct.level - 1, ct.scale / self.moduli[ct.level]))
+        values = self._noisy(ct.values)
+        return self._note(SimCiphertext(values, ct.level - 1, ct.scale / self.moduli[ct.level]))
 
     def mod_switch_to(self, ct, level: int):
         if level == ct.level:

@@ -32,6 +32,7 @@ class CompiledModel:
         self.reference_error = reference_error
         self.compile_seconds = compile_seconds
         self.layer_rotations = [getattr(op, "rotations", 0) for op in choice.lowered]
+        self.batch_size = choice.batch[0]
 
     @property
     def tolerance(self) -> float:
@@ -44,8 +45,8 @@ class CompiledModel:
             f"ring degree {p.ring_degree}, depth {self.depth}, moduli {p.moduli_bits} + special "
             f"{p.special_moduli_bits} (log2 QP {p.total_modulus_bits}), "
             f"{len(self.rotation_steps)} rotation keys ({self.key_bytes / 2**20:.1f} MiB), "
-            f"{self.counts.get('rotations', 0)} rotations per sample, output precision "
-            f"2^-{self.precision_bits}"
+            f"{self.counts.get('rotations', 0)} rotations per ciphertext group of up to "
+            f"{self.batch_size} sample(s), output precision 2^-{self.precision_bits}"
         )
 
     def __repr__(self) -> str:
@@ -60,7 +61,8 @@ def compile(model: torch.nn.Module, example_inputs, calibration=None, **options)
         example_inputs: one tensor per model input, batch dimension first.
         calibration: a tuple of tensors like ``example_inputs`` with more samples, used to
             bound every value and check activation intervals; default ``example_inputs``.
-        **options: ``scale_bits`` (default 40), ``ring_degree`` (force N), ``rotation_keys``
+        **options: ``scale_bits`` (default 40), ``ring_degree`` (force N), ``batch_size``
+            (samples packed per ciphertext; default as many as fit), ``rotation_keys``
             ("auto", "exact" or "power_of_two": fewer keys, more rotations),
             ``key_memory_budget`` (bytes; "auto" switches to powers of two above it).
 
@@ -91,6 +93,8 @@ def compile(model: torch.nn.Module, example_inputs, calibration=None, **options)
             "precision_bits": choice.precision_bits,
             "error_bound": choice.error_bound,
             "depth": choice.depth,
+            "batch_size": choice.batch[0],
+            "sample_stride": choice.batch[1],
         },
     )
     plan._lowered = choice.lowered

@@ -50,13 +50,20 @@ class Layout:
         return cls(tuple(meta["shape"]), ciphertext, slot, int(meta["ciphertexts"]), grid)
 
 
-def _grid_layout(shape, pitch_y, pitch_x, block, slot_count) -> Layout:
+def _grid_layout(shape, pitch_y, pitch_x, block, slot_count, cell_offsets=None) -> Layout:
+    """Channel c at block c (spilling into further ciphertexts), or, with ``cell_offsets``,
+    every channel inside block 0 at its own offset within the gaps a stride left."""
     channels, height, width = shape
     per_ciphertext = slot_count // block
     if per_ciphertext < 1:
         raise CompileError(f"a channel block of {block} slots exceeds the {slot_count} slots")
     c, y, x = np.meshgrid(np.arange(channels), np.arange(height), np.arange(width), indexing="ij")
     c, y, x = c.reshape(-1), y.reshape(-1), x.reshape(-1)
+    if cell_offsets is not None:
+        slot = np.asarray(cell_offsets)[c] + y * pitch_y + x * pitch_x
+        ciphertext = np.zeros_like(c)
+        grid = Grid(channels, height, width, pitch_y, pitch_x, block)
+        return Layout(tuple(shape), ciphertext, slot, 1, grid)
     slot = (c % per_ciphertext) * block + y * pitch_y + x * pitch_x
     ciphertext = c // per_ciphertext
     grid = Grid(channels, height, width, pitch_y, pitch_x, block)
@@ -97,7 +104,24 @@ def grid_output_layout(source: Layout, shape, slot_count: int) -> Layout | None:
     pitch_y, pitch_x = grid.pitch_y * stride_y, grid.pitch_x * stride_x
     if (height - 1) * pitch_y + (width - 1) * pitch_x >= grid.block:
         return None
+    channels = shape[0]
+    if 1 < channels <= stride_y * stride_x and source.ciphertexts == 1:
+        # Channels side by side in the gaps of the stride: the tensor keeps the input's
+        # footprint, so more samples fit in one ciphertext.
+        cells = [
+            a * grid.pitch_y + b * grid.pitch_x for a in range(stride_y) for b in range(stride_x)
+        ]
+        extent = (height - 1) * pitch_y + (width - 1) * pitch_x + max(cells[:channels])
+        if extent < grid.block:
+            return _grid_layout(shape, pitch_y, pitch_x, grid.block, slot_count, cells[:channels])
     return _grid_layout(shape, pitch_y, pitch_x, grid.block, slot_count)
+
+
+def sample_stride(layouts) -> int | None:
+    """Slots one sample spans across every layout; None if a tensor needs several ciphertexts."""
+    if any(layout.ciphertexts != 1 for layout in layouts):
+        return None
+    return max(int(layout.slot.max()) + 1 for layout in layouts if len(layout.slot))
 
 
 def layout_arrays(layout: Layout) -> dict[str, np.ndarray]:

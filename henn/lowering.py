@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from henn.layout import Layout, flat_layout, grid_output_layout, input_layout
+from henn.layout import Layout, flat_layout, grid_output_layout, input_layout, sample_stride
 from henn.trace import LinearStep, PolyStep, Program
 
 
@@ -78,7 +78,17 @@ def choose_giant_step(offsets: np.ndarray, slot_count: int, hints=()) -> tuple[i
     return best
 
 
-def _block_diagonals(out_slot, in_slot, values, slot_count, hints) -> tuple:
+def tile_samples(vector: np.ndarray, batch: tuple[int, int]) -> np.ndarray:
+    """Repeat one sample's slots (the first ``stride``) for ``count`` samples side by side."""
+    count, stride = batch
+    if count <= 1:
+        return vector
+    tiled = np.zeros_like(vector)
+    tiled[: count * stride] = np.tile(vector[:stride], count)
+    return tiled
+
+
+def _block_diagonals(out_slot, in_slot, values, slot_count, hints, batch=(1, 0)) -> tuple:
     offsets = signed((in_slot - out_slot) % slot_count, slot_count)
     g, _ = choose_giant_step(offsets, slot_count, hints)
     giants_of = np.round(offsets / g).astype(np.int64)
@@ -88,6 +98,8 @@ def _block_diagonals(out_slot, in_slot, values, slot_count, hints) -> tuple:
         chosen = (giants_of == i) & (babies_of == j)
         diagonal = np.zeros(slot_count)
         np.add.at(diagonal, out_slot[chosen], values[chosen])
+        # Samples packed side by side share the diagonals (the matrix is block-diagonal).
+        diagonal = tile_samples(diagonal, batch)
         # Pre-rotate by −g·i: rot(w, g·i) must equal the diagonal.
         weights[(i, j)] = np.roll(diagonal, g * i)
     babies = sorted({j for _, j in weights})
@@ -150,7 +162,7 @@ def effective_inputs(step, input_layouts):
     return presum, layouts, matrices
 
 
-def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinear:
+def lower_linear(step, input_layouts, output_layout, slot_count, batch=(1, 0)) -> LoweredLinear:
     blocks = []
     presum, layouts, matrices = effective_inputs(step, input_layouts)
     for position, (layout, (rows, cols, vals)) in enumerate(zip(layouts, matrices, strict=True)):
@@ -160,7 +172,7 @@ def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinea
         for pair in sorted(set(zip(out_ct.tolist(), in_ct.tolist(), strict=True))):
             chosen = (out_ct == pair[0]) & (in_ct == pair[1])
             g, babies, giants, weights = _block_diagonals(
-                out_slot[chosen], in_slot[chosen], vals[chosen], slot_count, hints
+                out_slot[chosen], in_slot[chosen], vals[chosen], slot_count, hints, batch
             )
             blocks.append(DiagonalBlock(position, pair[1], pair[0], g, babies, giants, weights))
     bias = [None] * output_layout.ciphertexts
@@ -169,7 +181,7 @@ def lower_linear(step, input_layouts, output_layout, slot_count) -> LoweredLinea
         if chosen.any():
             vector = np.zeros(slot_count)
             vector[output_layout.slot[chosen]] = step.bias[chosen]
-            bias[ct] = vector
+            bias[ct] = tile_samples(vector, batch)
     return LoweredLinear(step, output_layout, blocks, bias, presum)
 
 
@@ -193,8 +205,12 @@ def _rotation_cost(layouts, matrices, candidate: Layout, slot_count: int) -> int
     return cost
 
 
-def choose_output_layout(step, input_layouts, shape, slot_count) -> Layout:
-    """The output layout with the fewest rotations among grid and spaced flat candidates."""
+def choose_output_layout(step, input_layouts, shape, slot_count, span: int = 1) -> Layout:
+    """The output layout with the least work per sample among grid and spaced flat candidates.
+
+    Work per sample = rotations / samples per ciphertext, where the samples that fit depend on
+    the widest layout so far (``span`` slots) and the candidate's own extent.
+    """
     primary = max(input_layouts, key=lambda layout: len(layout.slot))
     grid = grid_output_layout(primary, shape, slot_count)
     if grid is not None:
@@ -204,14 +220,41 @@ def choose_output_layout(step, input_layouts, shape, slot_count) -> Layout:
     for pitch in _pitches(primary):
         spacings |= {pitch << k for k in range(4)}
     candidates = [flat_layout(shape, slot_count, s) for s in sorted(spacings) if s < slot_count]
-    return min(
-        candidates,
-        key=lambda c: (_rotation_cost(layouts, matrices, c, slot_count), c.ciphertexts),
-    )
+
+    def work(candidate: Layout):
+        rotations = _rotation_cost(layouts, matrices, candidate, slot_count)
+        extent = max(span, int(candidate.slot.max()) + 1)
+        samples = max(1, slot_count // extent) if candidate.ciphertexts == 1 else 1
+        return (max(rotations, 1) / samples, candidate.ciphertexts)
+
+    return min(candidates, key=work)
 
 
-def lower_program(program: Program, slot_count: int):
-    """Layouts of every value and the lowered steps, for ``slot_count`` slots per ciphertext."""
+def lower_program(program: Program, slot_count: int, batch_size: int | None = None):
+    """Layouts of every value and the lowered steps, for ``slot_count`` slots per ciphertext.
+
+    ``batch_size``: samples per ciphertext (None: as many as fit). Returns (layouts, lowered,
+    (batch size, sample stride)).
+    """
+    layouts, lowered = _lower_single(program, slot_count)
+    stride = sample_stride(layouts.values())
+    most = 1 if stride is None else max(1, slot_count // stride)
+    count = most if batch_size is None else max(1, min(int(batch_size), most))
+    if count == 1:
+        return layouts, lowered, (1, slot_count if stride is None else stride)
+    batch = (count, stride)
+    lowered = [
+        lower_linear(
+            op.step, [layouts[v] for v in op.step.inputs], op.output_layout, slot_count, batch
+        )
+        if isinstance(op, LoweredLinear)
+        else op
+        for op in lowered
+    ]
+    return layouts, lowered, batch
+
+
+def _lower_single(program: Program, slot_count: int):
     layouts: dict[int, Layout] = {
         value: input_layout(program.shapes[value], slot_count) for value in program.input_ids
     }
@@ -219,7 +262,10 @@ def lower_program(program: Program, slot_count: int):
     for step in program.steps:
         if isinstance(step, LinearStep):
             inputs = [layouts[v] for v in step.inputs]
-            layout = choose_output_layout(step, inputs, program.shapes[step.output], slot_count)
+            span = max(int(lay.slot.max()) + 1 for lay in layouts.values() if len(lay.slot))
+            layout = choose_output_layout(
+                step, inputs, program.shapes[step.output], slot_count, span
+            )
             layouts[step.output] = layout
             lowered.append(lower_linear(step, inputs, layout, slot_count))
         else:

@@ -31,6 +31,8 @@ class Plan:
         self.precision_bits = int(options["precision_bits"])
         self.error_bound = float(options["error_bound"])
         self.depth = int(options["depth"])
+        self.batch_size = int(options.get("batch_size", 1))
+        self.sample_stride = int(options.get("sample_stride", 0))
         self._lowered = None
 
     @property
@@ -41,6 +43,8 @@ class Plan:
             "precision_bits": self.precision_bits,
             "error_bound": self.error_bound,
             "depth": self.depth,
+            "batch_size": self.batch_size,
+            "sample_stride": self.sample_stride,
         }
 
     @property
@@ -59,7 +63,15 @@ class Plan:
             for step in self.program.steps:
                 if isinstance(step, LinearStep):
                     inputs = [self.layouts[v] for v in step.inputs]
-                    lowered.append(lower_linear(step, inputs, self.layouts[step.output], slots))
+                    lowered.append(
+                        lower_linear(
+                            step,
+                            inputs,
+                            self.layouts[step.output],
+                            slots,
+                            (self.batch_size, self.sample_stride),
+                        )
+                    )
                 else:
                     lowered.append(LoweredPoly(step, self.layouts[step.input]))
             self._lowered = lowered
@@ -172,6 +184,15 @@ class Plan:
 def _check_plan(plan: Plan) -> None:
     """Indices in range, so that a malformed plan fails here, not inside the runtime."""
     slots = plan.params.slot_count
+    if (
+        plan.batch_size < 1
+        or plan.sample_stride < 0
+        or (plan.batch_size > 1 and plan.batch_size * plan.sample_stride > slots)
+    ):
+        raise SerializationError(
+            f"CompiledPlan: {plan.batch_size} samples of {plan.sample_stride} slots exceed the "
+            f"{slots} slots"
+        )
     for value, layout in plan.layouts.items():
         size = int(np.prod(layout.shape)) if layout.shape else 1
         if layout.slot.shape != (size,) or layout.ciphertext.shape != (size,):

@@ -43,17 +43,47 @@ class PlanChoice:
     precision_bits: int
     error_bound: float
     counts: dict
+    batch: tuple[int, int] = (1, 0)  # samples per ciphertext, slots between samples
 
 
-def _simulate(program, layouts, lowered, moduli, scale, slot_count, samples, power_of_two):
-    backend = SimulationBackend(moduli, scale, slot_count, power_of_two)
+def _simulate(
+    program, layouts, lowered, moduli, scale, slot_count, samples, power_of_two, noise: float = 0.0
+):
+    backend = SimulationBackend(moduli, scale, slot_count, power_of_two, noise=noise)
+    backend.outputs = []
     for sample in samples:
         inputs = {
             value: [backend.encrypt_values(v) for v in pack_input(layouts[value], x, slot_count)]
             for value, x in zip(program.input_ids, sample, strict=True)
         }
-        execute(backend, lowered, inputs, program.output)
+        result, _ = execute(backend, lowered, inputs, program.output)
+        backend.outputs.append(np.concatenate([backend.decrypt_values(ct) for ct in result]))
     return backend
+
+
+def _simulated_error(program, layouts, lowered, params, samples, power_of_two, clean) -> float:
+    """Output error measured by replaying the plan with CKKS-sized noise injected.
+
+    Every encryption, rescale and key switch adds Gaussian noise of standard deviation
+    2^-(scale_bits − 19) to each slot, a little above what the engine shows (about 1e-7 to
+    1e-6 per key switch at Δ = 2^40); the largest output deviation, times 4, is the bound.
+    """
+    sigma = 2.0 ** -(params.scale_bits - 19)
+    noisy = _simulate(
+        program,
+        layouts,
+        lowered,
+        params.moduli,
+        params.scale,
+        params.slot_count,
+        samples,
+        power_of_two,
+        noise=sigma,
+    )
+    deviation = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(noisy.outputs, clean.outputs, strict=True)
+    )
+    return 4.0 * max(deviation, sigma)
 
 
 def _error_bound(program: Program, ranges: dict, scale_bits: float) -> float:
@@ -99,7 +129,7 @@ def choose_plan(program: Program, ranges: dict, samples, options: dict) -> PlanC
     depth = None
     for ring_degree in degrees:
         slot_count = ring_degree // 2
-        layouts, lowered = lower_program(program, slot_count)
+        layouts, lowered, batch = lower_program(program, slot_count, options.get("batch_size"))
         dummy = [2**60] + [2**scale_bits] * 64
         probe = _simulate(
             program, layouts, lowered, dummy, 2.0**scale_bits, slot_count, samples[:1], False
@@ -122,7 +152,7 @@ def choose_plan(program: Program, ranges: dict, samples, options: dict) -> PlanC
                     [SPECIAL_PRIME_BITS] * special_count,
                     scale_bits,
                 )
-                return _finish(
+                choice = _finish(
                     program,
                     ranges,
                     samples,
@@ -135,6 +165,8 @@ def choose_plan(program: Program, ranges: dict, samples, options: dict) -> PlanC
                     budget,
                     start,
                 )
+                choice.batch = batch
+                return choice
     largest = degrees[-1]
     room = (
         MAX_MODULUS_BITS_128[largest] - SPECIAL_PRIME_BITS - scale_bits - headroom
@@ -165,7 +197,10 @@ def _finish(
         )
         steps = sorted(backend.rotation_steps)
         key_bytes = estimate_key_switch_key_bytes(params, len(steps) + 1)
-    error = _error_bound(program, ranges, params.scale_bits)
+    error = min(
+        _error_bound(program, ranges, params.scale_bits),
+        _simulated_error(program, layouts, lowered, params, samples, power_of_two, backend),
+    )
     precision = int(min(30, max(4, math.floor(-math.log2(max(error, 2.0**-40))) - 2)))
     log.info(
         "plan: N=%d, depth %d, moduli %s + special %s, %d rotation keys (%s), keys %.1f MiB, "

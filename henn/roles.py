@@ -62,24 +62,33 @@ class EvaluationKeys:
 
 
 class EncryptedTensors:
-    """Ciphertexts of a batch: ``samples[b][k]`` lists the ciphertexts of tensor k of sample b."""
+    """Ciphertexts of a batch, in groups: ``samples[g][k]`` lists the ciphertexts of tensor k of
+    group g, which packs ``sizes[g]`` samples side by side."""
 
-    def __init__(self, samples: list[list[list[ckks.Ciphertext]]]):
+    def __init__(self, samples: list[list[list[ckks.Ciphertext]]], sizes: list[int] | None = None):
         self.samples = samples
+        self.sizes = list(sizes) if sizes is not None else [1] * len(samples)
 
     def to_bytes(self) -> bytes:
         structure = [[len(tensor) for tensor in sample] for sample in self.samples]
         blobs = [ct.to_bytes() for sample in self.samples for tensor in sample for ct in tensor]
-        return pack_bundle("EncryptedTensors", {"counts": structure}, blobs)
+        return pack_bundle("EncryptedTensors", {"counts": structure, "sizes": self.sizes}, blobs)
 
     @classmethod
     def from_bytes(cls, data: bytes, params) -> EncryptedTensors:
         structure, blobs = unpack_bundle(data, "EncryptedTensors")
         counts = structure.get("counts")
-        if not isinstance(counts, list) or sum(sum(s) for s in counts) != len(blobs):
+        sizes = structure.get("sizes")
+        try:
+            valid = sum(sum(int(n) for n in s) for s in counts) == len(blobs)
+            valid = valid and len(sizes) == len(counts) and all(int(k) >= 1 for k in sizes)
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
             raise SerializationError("EncryptedTensors: structure does not match the blobs")
         cts = iter(ckks.Ciphertext.from_bytes(b, params) for b in blobs)
-        return cls([[[next(cts) for _ in range(n)] for n in sample] for sample in counts])
+        groups = [[[next(cts) for _ in range(int(n))] for n in sample] for sample in counts]
+        return cls(groups, [int(k) for k in sizes])
 
 
 class Client:
@@ -179,14 +188,23 @@ class Client:
         """Encrypt a batch: one tensor per model input, each with a batch dimension first."""
         arrays = self._check_inputs(inputs)
         self.range_report = out_of_range(self.plan.program, evaluate(self.plan.program, arrays))
-        samples = []
-        for b in range(arrays[0].shape[0]):
-            sample = []
+        groups, sizes = [], []
+        per_group = self.plan.batch_size
+        stride = self.plan.sample_stride if per_group > 1 else 0
+        for first in range(0, arrays[0].shape[0], per_group):
+            group = []
             for value, array in zip(self.plan.program.input_ids, arrays, strict=True):
-                vectors = pack_input(self.plan.layouts[value], array[b], self.params.slot_count)
-                sample.append([self._encryptor.encrypt(self._encoder.encode(v)) for v in vectors])
-            samples.append(sample)
-        return EncryptedTensors(samples)
+                chunk = array[first : first + per_group]
+                vectors = pack_input(
+                    self.plan.layouts[value],
+                    chunk if stride else chunk[0],
+                    self.params.slot_count,
+                    stride,
+                )
+                group.append([self._encryptor.encrypt(self._encoder.encode(v)) for v in vectors])
+            groups.append(group)
+            sizes.append(len(array[first : first + per_group]))
+        return EncryptedTensors(groups, sizes)
 
     def decrypt(self, encrypted: EncryptedTensors | bytes, exact: bool = False) -> torch.Tensor:
         """The output tensor (batch first). Released values are flooded and rounded to the
@@ -195,14 +213,20 @@ class Client:
             encrypted = EncryptedTensors.from_bytes(encrypted, self.params)
         layout = self.plan.layouts[self.plan.program.output]
         results = []
-        for sample in encrypted.samples:
+        stride = self.plan.sample_stride if self.plan.batch_size > 1 else 0
+        for sample, size in zip(encrypted.samples, encrypted.sizes, strict=True):
             if len(sample) != 1 or len(sample[0]) != layout.ciphertexts:
                 raise PlanError(
                     f"decrypt: expected 1 output tensor of {layout.ciphertexts} ciphertext(s), "
                     f"got {[len(t) for t in sample]}"
                 )
+            if size > self.plan.batch_size:
+                raise PlanError(f"decrypt: a group of {size} samples exceeds the plan's batch")
             vectors = [self._open(ct, exact) for ct in sample[0]]
-            results.append(unpack_output(layout, vectors))
+            if stride:
+                results.extend(unpack_output(layout, vectors, size, stride))
+            else:
+                results.append(unpack_output(layout, vectors))
         for problem in self.range_report:
             log.warning("client: %s; this output may be inaccurate", problem)
         return torch.tensor(np.stack(results), dtype=torch.float32)
@@ -310,5 +334,5 @@ class Server:
             if bar is not None:
                 bar.close()
             outputs.append([result])
-        result = EncryptedTensors(outputs)
+        result = EncryptedTensors(outputs, encrypted.sizes)
         return result.to_bytes() if as_bytes else result

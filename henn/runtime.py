@@ -130,19 +130,27 @@ def execute(backend, lowered, inputs: dict, output: int, progress=None) -> list:
     return values[output], timings
 
 
-def pack_input(layout, tensor: np.ndarray, slot_count: int) -> list[np.ndarray]:
-    """Slot vectors, one per ciphertext, holding a flattened per-sample tensor."""
-    flat = np.asarray(tensor, dtype=np.float64).reshape(-1)
+def pack_input(layout, tensor: np.ndarray, slot_count: int, stride: int = 0) -> list[np.ndarray]:
+    """Slot vectors, one per ciphertext, holding one sample, or several samples (first axis)
+    side by side every ``stride`` slots."""
+    samples = (
+        np.asarray(tensor, dtype=np.float64).reshape(-1, len(layout.slot))
+        if stride
+        else (np.asarray(tensor, dtype=np.float64).reshape(1, -1))
+    )
     vectors = [np.zeros(slot_count) for _ in range(layout.ciphertexts)]
     for ct in range(layout.ciphertexts):
         chosen = layout.ciphertext == ct
-        vectors[ct][layout.slot[chosen]] = flat[chosen]
+        for k, flat in enumerate(samples):
+            vectors[ct][layout.slot[chosen] + k * stride] = flat[chosen]
     return vectors
 
 
-def unpack_output(layout, vectors: list[np.ndarray]) -> np.ndarray:
-    flat = np.empty(len(layout.slot))
+def unpack_output(layout, vectors: list[np.ndarray], count: int = 1, stride: int = 0) -> np.ndarray:
+    """The output tensor of one sample, or of ``count`` samples packed every ``stride`` slots."""
+    flat = np.empty((count, len(layout.slot)))
     for ct, vector in enumerate(vectors):
         chosen = layout.ciphertext == ct
-        flat[chosen] = np.real(vector[layout.slot[chosen]])
-    return flat.reshape(layout.shape)
+        for k in range(count):
+            flat[k, chosen] = np.real(vector[layout.slot[chosen] + k * stride])
+    return flat.reshape((count, *layout.shape)) if stride else flat.reshape(layout.shape)
