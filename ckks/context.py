@@ -151,7 +151,7 @@ class Context:
                     source_rows=_frozen(rows, np.int64),
                     target_positions=_frozen(others, np.int64),
                     target_prime_indices=_frozen(prime_indices, np.int64),
-                    converter=BaseConverter(source, target),
+                    converter=BaseConverter(source, target, centered=True),
                 )
             )
         return tuple(tables)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import secrets
 
 import numpy as np
@@ -86,8 +87,9 @@ class Decryptor:
         Returns:
             complex128 slot values, each a multiple of 2^-p.
         """
-        if isinstance(precision_bits, bool) or not isinstance(precision_bits, int):
+        if isinstance(precision_bits, bool) or not isinstance(precision_bits, numbers.Integral):
             raise ParameterError(f"precision_bits must be an int, got {precision_bits!r}")
+        precision_bits = int(precision_bits)
         if not 0 <= precision_bits <= 52:
             raise ParameterError(f"precision_bits must be in 0 … 52, got {precision_bits}")
         from ckks.embedding import coefficients_to_slots

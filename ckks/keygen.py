@@ -44,6 +44,7 @@ class KeyGenerator:
         params: the :class:`~ckks.parameters.Parameters`.
         random_source: randomness; default the OS CSPRNG. Seeded sources are for tests only.
         memory_budget_bytes: refuse any key request whose estimated size exceeds this.
+        secret_key: derive keys from this existing secret key instead of a fresh one.
     """
 
     def __init__(
@@ -51,16 +52,24 @@ class KeyGenerator:
         params,
         random_source: BaseRandomSource | None = None,
         memory_budget_bytes: int = DEFAULT_KEY_MEMORY_BUDGET,
+        secret_key: SecretKey | None = None,
     ):
         self.params = params
         self._context = params.context
         self._random = check_random_source(random_source)
         self.memory_budget_bytes = memory_budget_bytes
-        coefficients = self._random.ternary(params.ring_degree).astype(np.int8)
-        ntt = small_to_residues(coefficients, self._context.all_moduli)
-        self._context.ntt.forward_inplace(ntt)
-        ntt.flags.writeable = False
-        self.secret_key = SecretKey(coefficients, ntt, params)
+        if secret_key is not None:  # more keys from a secret key loaded from disk
+            if not isinstance(secret_key, SecretKey) or secret_key.params != params:
+                raise ParameterError(
+                    "KeyGenerator: secret_key must be a SecretKey of these parameters"
+                )
+            self.secret_key = secret_key
+        else:
+            coefficients = self._random.ternary(params.ring_degree).astype(np.int8)
+            ntt = small_to_residues(coefficients, self._context.all_moduli)
+            self._context.ntt.forward_inplace(ntt)
+            ntt.flags.writeable = False
+            self.secret_key = SecretKey(coefficients, ntt, params)
         self._public_key = self._make_public_key()
 
     def public_key(self) -> PublicKey:

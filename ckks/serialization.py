@@ -123,7 +123,7 @@ def unpack(data: bytes, expected: str | tuple[str, ...], params_hash: bytes | No
         )
     if flags & _FLAG_ZSTD:
         try:
-            payload = _zstd().ZstdDecompressor().decompress(payload)
+            payload = _decompress(payload)
         except SerializationError:
             raise
         except Exception as error:  # zstandard raises its own error type
@@ -231,6 +231,22 @@ def _read_payload(payload: bytes):
     return meta, arrays
 
 
+#: Residues are close to incompressible; a payload inflating more than this is refused (bomb).
+_MAX_EXPANSION = 16
+
+
+def _decompress(payload: bytes) -> bytes:
+    limit = _MAX_EXPANSION * len(payload) + (1 << 20)
+    reader = _zstd().ZstdDecompressor().stream_reader(payload)
+    data = reader.read(limit + 1)
+    if len(data) > limit:
+        raise SerializationError(
+            f"compressed payload inflates beyond {limit} bytes ({_MAX_EXPANSION}x its size): "
+            f"refusing a decompression bomb"
+        )
+    return data
+
+
 def _zstd():
     try:
         import zstandard
@@ -251,8 +267,10 @@ def write_atomically(path, data: bytes, private: bool = False) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
-        if private:
-            os.chmod(temporary, 0o600)
+        if not private:  # mkstemp creates 0o600; public objects follow the umask instead
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()

@@ -28,6 +28,7 @@ from ckks.ring.modarith import (
     mul_wide,
     reduce_word,
     shoup_companion,
+    sub_mod,
 )
 from ckks.ring.validation import check_reduced, check_residues
 
@@ -157,9 +158,15 @@ class RnsBase:
 
 
 class BaseConverter:
-    """Fast (approximate, up to u·Q) conversion of residues from one RNS base to another."""
+    """Fast conversion of residues from one RNS base to another.
 
-    def __init__(self, source: RnsBase, target: RnsBase):
+    Plain: exact up to a multiple u·Q of the source modulus (0 ≤ u < L). Centered: subtracts
+    round(Σ_i y_i/q_i)·Q (the count estimated in floating point), which yields the centered
+    representative of x in (−Q/2, Q/2] except within ~L·2^-53 of the midpoint; key switching
+    uses it so that raised digits are small on both sides of zero.
+    """
+
+    def __init__(self, source: RnsBase, target: RnsBase, centered: bool = False):
         if len(source) > MAX_CONVERSION_PRIMES:
             raise ParameterError(
                 f"source base must have at most {MAX_CONVERSION_PRIMES} primes, got {len(source)}"
@@ -169,6 +176,13 @@ class BaseConverter:
         self.cofactors_mod_target = _frozen(
             [[c % p for c in source.cofactors] for p in target.moduli]
         )
+        self.centered = centered
+        self.source_mod_target = _frozen([source.product % p for p in target.moduli])
+        self.source_mod_target_shoup = _frozen(
+            [shoup_companion(source.product % p, p) for p in target.moduli]
+        )
+        self.source_reciprocals = np.array([1.0 / q for q in source.moduli])
+        self.source_reciprocals.flags.writeable = False
 
     def convert(self, residues: np.ndarray) -> np.ndarray:
         """Residues in the target base of x + u·Q, x given by ``residues`` in the source base."""
@@ -194,6 +208,10 @@ class BaseConverter:
             self.cofactors_mod_target,
             target.two64,
             target.two64_shoup,
+            self.source_mod_target,
+            self.source_mod_target_shoup,
+            self.source_reciprocals,
+            self.centered,
             out,
         )
 
@@ -206,15 +224,36 @@ def _frozen(values) -> np.ndarray:
 
 @njit(parallel=True, cache=True)
 def base_convert_kernel(
-    x, q, q_hat_inv, q_hat_inv_s, p, p_ratio, q_hat_mod_p, two64, two64_s, out
+    x,
+    q,
+    q_hat_inv,
+    q_hat_inv_s,
+    p,
+    p_ratio,
+    q_hat_mod_p,
+    two64,
+    two64_s,
+    q_mod_p,
+    q_mod_p_s,
+    q_recip,
+    centered,
+    out,
 ):  # pragma: no cover - compiled
-    """out[j] = Σ_i [x_i · q̂_i^-1]_(q_i) · q̂_i mod p_j, sums kept in 128 bits (q̂_i = Q/q_i)."""
+    """out[j] = Σ_i [x_i · q̂_i^-1]_(q_i) · q̂_i (− v·Q when centered) mod p_j, sums kept in
+    128 bits (q̂_i = Q/q_i, v = round(Σ_i y_i / q_i))."""
     L, N = x.shape
     K = out.shape[0]
     y = np.empty((L, N), dtype=np.uint64)
     for i in prange(L):
         for n in range(N):
             y[i, n] = mul_shoup(x[i, n], q_hat_inv[i], q_hat_inv_s[i], q[i])
+    count = np.zeros(N, dtype=np.uint64)
+    if centered:
+        for n in range(N):
+            total = 0.0
+            for i in range(L):
+                total += float(y[i, n]) * q_recip[i]
+            count[n] = np.uint64(np.floor(total + 0.5))
     for j in prange(K):
         high = np.zeros(N, dtype=np.uint64)
         low = np.zeros(N, dtype=np.uint64)
@@ -231,7 +270,11 @@ def base_convert_kernel(
         pj = p[j]
         for n in range(N):
             top = mul_shoup(reduce_word(high[n], pj, p_ratio[j]), two64[j], two64_s[j], pj)
-            out[j, n] = add_mod(top, reduce_word(low[n], pj, p_ratio[j]), pj)
+            value = add_mod(top, reduce_word(low[n], pj, p_ratio[j]), pj)
+            if centered:
+                correction = mul_shoup(count[n], q_mod_p[j], q_mod_p_s[j], pj)
+                value = sub_mod(value, correction, pj)
+            out[j, n] = value
 
 
 @njit(parallel=True, cache=True)

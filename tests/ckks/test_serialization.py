@@ -734,6 +734,8 @@ def test_forged_meta_with_odd_numbers_is_a_serialization_error(blobs, kit, case)
     ids=str,
 )
 def test_shape_beyond_int64_is_refused_without_a_warning(blobs, kit, shape):
+    """Array sizes are Python integers: np.prod(dtype=int64) warned on [2^63, 4] and wrapped
+    [2^64 - 1] to -1 (found by benchmarks/fuzz_loader.py)."""
     forged = with_array_descriptor(blobs["Ciphertext-public/raw"], shape=shape)
 
     with warnings.catch_warnings():
