@@ -478,6 +478,9 @@ def main(argv=None) -> int:
     except (EdssError, HennError, CkksError) as error:
         print(f"edss {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file that is missing or unreadable: no traceback for that
+        print(f"edss {args.command}: error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
