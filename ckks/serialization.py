@@ -123,7 +123,7 @@ def unpack(data: bytes, expected: str | tuple[str, ...], params_hash: bytes | No
         )
     if flags & _FLAG_ZSTD:
         try:
-            payload = _decompress(payload)
+            payload = _decompress(payload, type_name)
         except SerializationError:
             raise
         except Exception as error:  # zstandard raises its own error type
@@ -235,8 +235,15 @@ def _read_payload(payload: bytes):
 _MAX_EXPANSION = 16
 
 
-def _decompress(payload: bytes) -> bytes:
-    limit = _MAX_EXPANSION * len(payload) + (1 << 20)
+#: Compiled plans (sparse weights, zero-padded diagonals) compress far better than residues.
+_MAX_PLAN_BYTES = 1 << 30
+
+
+def _decompress(payload: bytes, type_name: str) -> bytes:
+    if type_name == "CompiledPlan":
+        limit = _MAX_PLAN_BYTES
+    else:
+        limit = _MAX_EXPANSION * len(payload) + (1 << 20)
     reader = _zstd().ZstdDecompressor().stream_reader(payload)
     data = reader.read(limit + 1)
     if len(data) > limit:

@@ -72,13 +72,23 @@ def compile(model: torch.nn.Module, example_inputs, calibration=None, **options)
         CompileError: no secure parameter set fits the model's depth.
     """
     start = time.perf_counter()
-    if torch.is_tensor(example_inputs):
-        example_inputs = (example_inputs,)
-    example_inputs = tuple(example_inputs)
+    _check_options(options)
+    example_inputs = _check_tensors(example_inputs, "example_inputs")
     program = trace(model, example_inputs)
+    if len(program.input_ids) != len(example_inputs):
+        raise CompileError(
+            f"compile: the model takes {len(program.input_ids)} input(s), example_inputs has "
+            f"{len(example_inputs)}"
+        )
     calibration = example_inputs if calibration is None else calibration
-    if torch.is_tensor(calibration):
-        calibration = (calibration,)
+    calibration = _check_tensors(calibration, "calibration")
+    for index, (tensor, reference) in enumerate(zip(calibration, example_inputs, strict=False)):
+        if len(calibration) != len(example_inputs) or tensor.shape[1:] != reference.shape[1:]:
+            raise CompileError(
+                f"compile: calibration must hold one tensor per input shaped like "
+                f"example_inputs (batch first); input {index} has shape {tuple(tensor.shape)}, "
+                f"expected (batch, {', '.join(map(str, reference.shape[1:]))})"
+            )
     arrays = [x.detach().cpu().double().numpy() for x in calibration]
     ranges = check_ranges(program, arrays)
     samples = [[a[0] for a in arrays]]
@@ -103,6 +113,56 @@ def compile(model: torch.nn.Module, example_inputs, calibration=None, **options)
     compiled = CompiledModel(plan, choice, reference_error, elapsed)
     log.info("emit: %s (%.2f s)", compiled.summary(), elapsed)
     return compiled
+
+
+_OPTIONS = {"scale_bits", "ring_degree", "batch_size", "rotation_keys", "key_memory_budget"}
+
+
+def _check_options(options: dict) -> None:
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise CompileError(
+            f"compile: unknown option(s) {unknown}; expected some of {sorted(_OPTIONS)}"
+        )
+    degree = options.get("ring_degree")
+    if degree is not None and degree not in (8192, 16384, 32768):
+        raise CompileError(
+            f"compile: ring_degree must be 8192, 16384 or 32768 (secure sets with room for a "
+            f"network), got {degree!r}"
+        )
+    bits = options.get("scale_bits", 40)
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 20 <= bits <= 50:
+        raise CompileError(f"compile: scale_bits must be an int in 20 … 50, got {bits!r}")
+    mode = options.get("rotation_keys", "auto")
+    if mode not in ("auto", "exact", "power_of_two"):
+        raise CompileError(
+            f"compile: rotation_keys must be 'auto', 'exact' or 'power_of_two', got {mode!r}"
+        )
+    batch = options.get("batch_size")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise CompileError(f"compile: batch_size must be a positive int or None, got {batch!r}")
+
+
+def _check_tensors(tensors, argument: str) -> tuple:
+    if torch.is_tensor(tensors):
+        tensors = (tensors,)
+    try:
+        tensors = tuple(tensors)
+    except TypeError:
+        raise CompileError(f"compile: {argument} must be a tensor or a tuple of tensors") from None
+    for index, tensor in enumerate(tensors):
+        if not torch.is_tensor(tensor):
+            raise CompileError(
+                f"compile: {argument}[{index}] must be a tensor, got {type(tensor).__name__}"
+            )
+        if tensor.ndim < 2 or tensor.shape[0] < 1:
+            raise CompileError(
+                f"compile: {argument}[{index}] must have a batch dimension first with at least "
+                f"one sample, got shape {tuple(tensor.shape)}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise CompileError(f"compile: {argument}[{index}] contains NaN or infinity")
+    return tensors
 
 
 def _check_against_torch(model, program, example_inputs) -> float:

@@ -110,6 +110,8 @@ def trace(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> Program
     """
     start = time.perf_counter()
     model = copy.deepcopy(model).eval().double()
+    if _is_leaf(model):  # a bare layer: trace it as a one-layer network
+        model = nn.Sequential(model)
     try:
         graph = _Tracer().trace(model)
         graph_module = fx.GraphModule(model, graph)
@@ -137,13 +139,20 @@ def trace(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> Program
     for node in nodes:
         if node.op == "placeholder":
             program.input_ids.append(value_id(node))
+    emitted: set = set()
+
+    def affine(target):
+        """The LinearStep computing ``target``, once: a value read twice is computed once."""
+        if target in emitted:
+            return []
+        emitted.add(target)
+        return _affine_step(graph_module, kinds, shapes, target, value_id, samples)
+
     for node in nodes:
         if kinds[node][0] == "poly":
             _, coefficients, bound = kinds[node]
             source = node.args[0]
-            program.steps.extend(
-                _affine_step(graph_module, kinds, shapes, source, value_id, samples)
-            )
+            program.steps.extend(affine(source))
             program.steps.append(
                 PolyStep(value_id(source), value_id(node), coefficients, bound, node.name)
             )
@@ -151,9 +160,7 @@ def trace(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> Program
             result = node.args[0]
             if not isinstance(result, fx.Node):
                 raise UnsupportedModelError("the model must return a single tensor")
-            program.steps.extend(
-                _affine_step(graph_module, kinds, shapes, result, value_id, samples)
-            )
+            program.steps.extend(affine(result))
             program.output = value_id(result)
     log.info(
         "trace: %d nodes, %d affine maps, %d activations (%.2f s)",
@@ -163,6 +170,14 @@ def trace(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> Program
         time.perf_counter() - start,
     )
     return program
+
+
+def _is_leaf(model: nn.Module) -> bool:
+    return (
+        isinstance(model, (*_AFFINE_MODULES, PolynomialActivation))
+        or (not list(model.children())
+        and type(model).__module__.startswith("torch.nn"))
+    )
 
 
 class _Tracer(fx.Tracer):

@@ -130,7 +130,7 @@ def _activation(kind: str, generator: torch.Generator) -> nn.Module:
 
 
 class RandomNet(nn.Module):
-    """A network built from a :class:`NetSpec` (``forward(image)`` or ``forward(image, vector)``)."""
+    """A network built from a :class:`NetSpec`: ``forward(image)``."""
 
     def __init__(self, spec: NetSpec):
         super().__init__()
@@ -188,6 +188,16 @@ def example_inputs(spec: NetSpec, batch: int = 2) -> tuple[torch.Tensor, ...]:
     return (image,)
 
 
+def _peak_input(model: nn.Module, layer: nn.Module, inputs) -> float:
+    """Largest |input| that ``layer`` sees when ``model`` runs on ``inputs``."""
+    seen = []
+    handle = layer.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+    with torch.no_grad():
+        model(*inputs)
+    handle.remove()
+    return float(seen[0].abs().max())
+
+
 def keep_activations_in_range(model: RandomNet, inputs) -> None:
     """Rescale the affine layer feeding each activation so that its inputs on ``inputs`` stay
     within INTERVAL_FRACTION of the interval (or UNBOUNDED_ACTIVATION_PEAK), in forward order."""
@@ -198,12 +208,7 @@ def keep_activations_in_range(model: RandomNet, inputs) -> None:
         feeding = next(
             m for m in reversed(layers[:position]) if isinstance(m, (nn.Conv2d, nn.Linear))
         )
-        seen = {}
-        handle = layer.register_forward_pre_hook(lambda _m, args: seen.update(x=args[0]))
-        with torch.no_grad():
-            model(*inputs)
-        handle.remove()
-        peak = float(seen["x"].abs().max())
+        peak = _peak_input(model, layer, inputs)
         bound = layer.bound
         target = INTERVAL_FRACTION * bound if bound != float("inf") else UNBOUNDED_ACTIVATION_PEAK
         if peak > target:
@@ -212,9 +217,9 @@ def keep_activations_in_range(model: RandomNet, inputs) -> None:
                 feeding.bias.mul_(target / peak)
 
 
-def build(spec: NetSpec) -> tuple[RandomNet, tuple[torch.Tensor, ...]]:
+def build(spec: NetSpec, batch: int = 2) -> tuple[RandomNet, tuple[torch.Tensor, ...]]:
     model = (RandomTwoInputNet if spec.vector_features else RandomNet)(spec)
-    inputs = example_inputs(spec)
+    inputs = example_inputs(spec, batch)
     assume(model.features <= 400)
     keep_activations_in_range(model, inputs)
     activations = [c.activation for c in spec.convs] + [spec.head_activation]
@@ -224,12 +229,12 @@ def build(spec: NetSpec) -> tuple[RandomNet, tuple[torch.Tensor, ...]]:
     return model, inputs
 
 
-def compile_and_describe(model, inputs) -> henn.CompiledModel:
-    compiled = henn.compile(model, inputs)
+def compile_and_describe(model, inputs, **options) -> henn.CompiledModel:
+    compiled = henn.compile(model, inputs, **options)
     event(f"N={compiled.params.ring_degree}")
-    event(
-        f"input ciphertexts: {sum(lay.ciphertexts for v, lay in compiled.plan.layouts.items() if v in compiled.plan.program.input_ids)}"
-    )
+    plan = compiled.plan
+    event(f"samples per ciphertext: {'several' if getattr(plan, 'batch_size', 1) > 1 else 1}")
+    event(f"input ciphertexts: {sum(plan.layouts[v].ciphertexts for v in plan.program.input_ids)}")
     return compiled
 
 
@@ -242,20 +247,30 @@ PLAINTEXT_SETTINGS = settings(
 
 
 @PLAINTEXT_SETTINGS
-@given(spec=net_specs())
-def test_random_cnn_plan_matches_torch_in_simulation(spec):
-    model, inputs = build(spec)
-    compiled = compile_and_describe(model, inputs)
+@given(
+    spec=net_specs(),
+    rotation_keys=st.sampled_from(["auto", "power_of_two"]),
+    scale_bits=st.sampled_from([30, 40]),
+    batch_size=st.sampled_from([None, 1, 2]),
+)
+def test_random_cnn_plan_matches_torch_in_simulation(spec, rotation_keys, scale_bits, batch_size):
+    """Three samples; packed as many per ciphertext as fit (None), one each, or two (groups of
+    two and one)."""
+    model, inputs = build(spec, batch=3)
+    options = {"rotation_keys": rotation_keys, "scale_bits": scale_bits}
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    compiled = compile_and_describe(model, inputs, **options)
+    if rotation_keys == "power_of_two":
+        steps = compiled.plan.rotation_steps
+        slots = compiled.params.slot_count
+        assert all(min(s, slots - s) & (min(s, slots - s) - 1) == 0 for s in steps)
     assert compiled.plan.input_shapes == [tuple(x.shape[1:]) for x in inputs]
     assert_simulation_matches(compiled, model, *inputs)
 
     # The server rebuilds its diagonals from the plan's bytes: the same program must come out.
     restored = henn.Plan.from_bytes(compiled.plan.to_bytes())
-    compiled.plan, original = restored, compiled.plan
-    try:
-        assert_simulation_matches(compiled, model, *inputs)
-    finally:
-        compiled.plan = original
+    assert_simulation_matches(compiled, model, *inputs, plan=restored)
 
 
 @settings(
