@@ -175,6 +175,60 @@ class Session:
         }
 
 
+def sizes_ours(session: Session) -> dict[str, float]:
+    """Serialized bytes of our ciphertexts and keys (seeds stand in for uniform polynomials)."""
+    symmetric = ckks.Encryptor(session.params, session.keygen.secret_key)
+    seeded = symmetric.encrypt(session.encoder.encode(session.x))
+    galois = session.keygen.galois_keys([1])
+    relin = session.keygen.relinearization_key()
+    return {
+        "ciphertext_bytes": float(len(session.cx.to_bytes())),
+        "ciphertext_zstd_bytes": float(len(session.cx.to_bytes("zstd"))),
+        "symmetric_ciphertext_bytes": float(len(seeded.to_bytes())),
+        "galois_key_bytes_per_step": float(len(galois.to_bytes())),
+        "relin_key_bytes": float(len(relin.to_bytes())),
+        "relin_key_memory_bytes": float(relin.nbytes),
+    }
+
+
+SIZE_ROWS = (
+    ("ciphertext_bytes", "fresh public-key ciphertext"),
+    ("ciphertext_zstd_bytes", "the same, zstd"),
+    ("symmetric_ciphertext_bytes", "fresh symmetric ciphertext (mask as a seed)"),
+    ("galois_key_bytes_per_step", "Galois key, one step (masks as seeds)"),
+    ("relin_key_bytes", "relinearization key (masks as seeds)"),
+    ("relin_key_memory_bytes", "relinearization key in memory"),
+)
+
+
+def size_table(sizes: dict[int, dict[str, dict]]) -> str:
+    degrees = sorted(sizes)
+    header = (
+        "| object | "
+        + " | ".join(f"ours 2^{d} | TenSEAL 2^{d} | ours/TenSEAL" for d in degrees)
+        + " |"
+    )
+    lines = [header, "| --- |" + " ---: | ---: | ---: |" * len(degrees)]
+    peer_key = {
+        "ciphertext_bytes": "ciphertext_bytes",
+        "galois_key_bytes_per_step": "galois_key_bytes_per_step",
+        "relin_key_bytes": "relin_key_bytes",
+    }
+    for key, label in SIZE_ROWS:
+        cells = []
+        for d in degrees:
+            ours = sizes[d]["ours"].get(key)
+            peer = sizes[d].get("TenSEAL", {}).get(peer_key.get(key, ""), None)
+            ratio = f"{ours / peer:.2f}x" if ours and isinstance(peer, float) and peer else ""
+            cells += [
+                f"{ours / 2**20:.2f} MiB" if ours else "",
+                f"{peer / 2**20:.2f} MiB" if isinstance(peer, float) else "",
+                ratio,
+            ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def time_ours(session: Session, repeats: int) -> Result:
     """Seconds per operation of our engine, keyed like the peers' results."""
     evaluator = session.evaluator
@@ -469,6 +523,7 @@ def main(argv=None) -> None:
                 print(f"{label} not installed (pip install '.[bench]')")
 
     by_degree: dict[int, dict[str, Result]] = {}
+    sizes: dict[int, dict[str, dict]] = {}
     errors: dict[int, dict[str, float]] = {}
     profile = None
     for log_degree in args.sizes:
@@ -483,6 +538,7 @@ def main(argv=None) -> None:
             f"{numba.get_num_threads()} Numba thread(s), threading layer {numba.threading_layer()}"
         )
         errors[log_degree] = session.max_errors()
+        sizes[log_degree] = {"ours": sizes_ours(session)}
         if log_degree == TARGET_LOG_DEGREE:
             progress(f"2^{log_degree}: profile of ours")
             profile = profile_stages(session, args.repeats)
@@ -492,6 +548,8 @@ def main(argv=None) -> None:
                 progress(f"2^{log_degree}: {label}")
                 results[label] = time_peer(timer, log_degree, args.repeats)
         by_degree[log_degree] = results
+        if "TenSEAL" in results:
+            sizes[log_degree]["TenSEAL"] = results["TenSEAL"]
     progress("done")
 
     print(
@@ -504,6 +562,8 @@ def main(argv=None) -> None:
         print_targets(by_degree)
     if profile is not None:
         print_profile(profile, TARGET_LOG_DEGREE)
+    print("\nSerialized sizes (TenSEAL: SEAL's default zstd compression, seeded masks):\n")
+    print(size_table(sizes))
 
 
 if __name__ == "__main__":
