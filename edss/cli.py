@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edss.errors import DataError
+
 log = logging.getLogger("edss")
 
 EXAMPLES = """examples:
@@ -25,9 +27,19 @@ EXAMPLES = """examples:
   edss keygen --model edss.pt --out client          # hospital: plan, keys, secret key
   edss encrypt --client client --images slices/ --out request.bin
   edss infer --plan client/plan.bin --keys client/evaluation_keys.bin \
-             --in request.bin --out response.bin
-  edss decrypt --client client --in response.bin --out predictions.csv
+      --in request.bin --out response.bin                # server side
+  edss decrypt --client client --in response.bin --index request.bin.json --out predictions.csv
 """
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _load_cohort(data: str | None, image_size: int, slices: int):
@@ -246,6 +258,11 @@ def _command_keygen(args) -> int:
     compiled = compile_model(model, images, clinical)
     client = henn.Client(compiled, progress=not args.quiet)
     client.save(args.out)
+    # The hospital side keeps the model's feature order and task to read clinical CSVs and to
+    # label decrypted outputs; the server never needs this file.
+    Path(args.out, "features.json").write_text(
+        json.dumps({"features": features, "task": model.config["task"]}, indent=1)
+    )
     print(
         f"{compiled.summary()}\nwrote {args.out}/plan.bin and evaluation_keys.bin (for the "
         f"server) and {args.out}/secret.key (owner-only: it never leaves the hospital)"
@@ -259,15 +276,27 @@ def _command_encrypt(args) -> int:
 
     client = henn.Client.load(args.client)
     shapes = client.plan.input_shapes
-    args.clinical = args.clinical
-    features = [f"f{i}" for i in range(shapes[1][0])]
-    images, clinical, rows, _ = _slices_and_clinical(args, features, shapes[0][-1])
-    if args.clinical:
-        from edss.data.slices import load_slice_folder  # noqa: F401  (features by position)
+    features = _client_features(args.client)["features"]
+    images, clinical, rows, cohort = _slices_and_clinical(args, features, shapes[0][-1])
+    for note in cohort.notes:
+        print(f"note: {note}")
+    if not args.clinical:
+        print("note: no --clinical CSV: every clinical feature is 0 for these slices")
     write_atomically(args.out, client.encrypt(images, clinical).to_bytes())
     Path(str(args.out) + ".json").write_text(json.dumps(rows, indent=1))
     print(f"encrypted {len(rows)} slices into {args.out} (index: {args.out}.json)")
     return 0
+
+
+def _client_features(folder) -> dict:
+    path = Path(folder, "features.json")
+    try:
+        content = json.loads(path.read_text())
+        return {"features": list(content["features"]), "task": str(content["task"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise DataError.about(
+            path, "the features.json written by `edss keygen`", "nothing readable"
+        ) from None
 
 
 def _command_infer(args) -> int:
@@ -286,15 +315,29 @@ def _command_decrypt(args) -> int:
     import henn
 
     client = henn.Client.load(args.client)
+    task = _client_features(args.client)["task"]
     outputs = client.decrypt(Path(getattr(args, "in")).read_bytes()).numpy()
-    index_path = Path(str(getattr(args, "in")).replace(".out", "") + ".json")
-    rows = json.loads(index_path.read_text()) if index_path.exists() else [{}] * len(outputs)
+    rows = [{}] * len(outputs)
+    if args.index:
+        rows = json.loads(Path(args.index).read_text())
+        if len(rows) != len(outputs):
+            raise DataError.about(
+                args.index,
+                f"an index of {len(outputs)} rows (one per decrypted output)",
+                f"{len(rows)} rows",
+                "pass the index written with this request",
+            )
     with open(args.out, "w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["file", "patient", "encrypted_output"])
-        for row, output in zip(rows, outputs, strict=False):
+        writer.writerow(["file", "patient", "encrypted_output", "label"])
+        for row, output in zip(rows, outputs, strict=True):
             writer.writerow(
-                [row.get("file", ""), row.get("patient", ""), json.dumps(output.round(6).tolist())]
+                [
+                    row.get("file", ""),
+                    row.get("patient", ""),
+                    json.dumps(output.round(6).tolist()),
+                    _label(output, task),
+                ]
             )
     print(f"decrypted {len(outputs)} outputs into {args.out}")
     return 0
@@ -337,9 +380,15 @@ def build_parser() -> argparse.ArgumentParser:
             choices=["binary", "three_class"],
             help="binary: EDSS < 3 vs ≥ 3; three_class: < 3, 3–5.5, ≥ 6",
         )
-        p.add_argument("--epochs", type=int, default=60, help="training epochs (default 60)")
-        p.add_argument("--seed", type=int, default=0, help="random seed, recorded in the report")
-        p.add_argument("--slices", type=int, default=8, help="slices per patient (default 8)")
+        p.add_argument(
+            "--epochs", type=_at_least(1), default=60, help="training epochs (default 60)"
+        )
+        p.add_argument(
+            "--seed", type=int, default=0, help="random seed of splits and training (default 0)"
+        )
+        p.add_argument(
+            "--slices", type=_at_least(1), default=8, help="slices per patient (default 8)"
+        )
         p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     demo = sub.add_parser(
@@ -351,14 +400,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(demo)
     demo.add_argument("--out", default="edss-demo", help="report folder (default edss-demo)")
-    demo.add_argument("--folds", type=int, default=3, help="patient folds (default 3)")
+    demo.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
     demo.add_argument(
         "--encrypted-patients",
         type=int,
         default=6,
         help="held-out patients run encrypted (default 6; all: -1)",
     )
-    demo.add_argument("--bootstrap", type=int, default=500, help="bootstrap resamples")
+    demo.add_argument(
+        "--bootstrap",
+        type=_at_least(10),
+        default=500,
+        help="bootstrap resamples for the intervals (default 500)",
+    )
     demo.set_defaults(handler=lambda a: _command_evaluate(a, demo=True))
 
     evaluate = sub.add_parser(
@@ -368,14 +422,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(evaluate)
     evaluate.add_argument("--out", required=True, help="report folder")
-    evaluate.add_argument("--folds", type=int, default=3, help="patient folds (default 3)")
+    evaluate.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
     evaluate.add_argument(
         "--encrypted-patients",
         type=int,
         default=-1,
         help="how many held-out patients to run encrypted (default all)",
     )
-    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    evaluate.add_argument(
+        "--bootstrap",
+        type=_at_least(10),
+        default=1000,
+        help="bootstrap resamples for the intervals (default 1000)",
+    )
     evaluate.set_defaults(handler=_command_evaluate)
 
     train = sub.add_parser(
@@ -407,11 +466,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="hospital: compile, make keys, write plan and keys",
         description="Example: edss keygen --model edss.pt --out client",
     )
-    keygen.add_argument("--model", required=True)
+    keygen.add_argument("--model", required=True, help="model written by `edss train`")
     keygen.add_argument("--images", help="slices for range calibration (default: the sample)")
     keygen.add_argument("--clinical", help="clinical CSV for the calibration slices")
     keygen.add_argument("--out", required=True, help="client folder")
-    keygen.add_argument("--quiet", action="store_true")
+    keygen.add_argument("--quiet", action="store_true", help="no progress bars")
     keygen.set_defaults(handler=_command_keygen)
 
     encrypt = sub.add_parser(
@@ -420,9 +479,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Example: edss encrypt --client client --images slices/ --out request.bin",
     )
     encrypt.add_argument("--client", required=True, help="folder written by `edss keygen`")
-    encrypt.add_argument("--images", required=True)
-    encrypt.add_argument("--clinical")
-    encrypt.add_argument("--out", required=True)
+    encrypt.add_argument(
+        "--images", required=True, help="folder of PNG/JPEG slices named PATIENT_anything.png"
+    )
+    encrypt.add_argument(
+        "--clinical",
+        help="CSV: a patient column and the model's clinical "
+        "features by name (see the client folder's features.json)",
+    )
+    encrypt.add_argument(
+        "--out",
+        required=True,
+        help="request file for the server; an index OUT.json (file and "
+        "patient names) stays with the hospital",
+    )
     encrypt.set_defaults(handler=_command_encrypt)
 
     infer = sub.add_parser(
@@ -432,11 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
         "client/plan.bin --keys client/evaluation_keys.bin --in request.bin "
         "--out response.bin",
     )
-    infer.add_argument("--plan", required=True)
-    infer.add_argument("--keys", required=True)
-    infer.add_argument("--in", required=True)
-    infer.add_argument("--out", required=True)
-    infer.add_argument("--quiet", action="store_true")
+    infer.add_argument("--plan", required=True, help="plan.bin from the hospital")
+    infer.add_argument("--keys", required=True, help="evaluation_keys.bin from the hospital")
+    infer.add_argument("--in", required=True, help="request file written by `edss encrypt`")
+    infer.add_argument("--out", required=True, help="response file for the hospital")
+    infer.add_argument("--quiet", action="store_true", help="no progress bars")
     infer.set_defaults(handler=_command_infer)
 
     decrypt = sub.add_parser(
@@ -444,9 +514,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hospital: decrypt the server's outputs",
         description="Example: edss decrypt --client client --in response.bin --out predictions.csv",
     )
-    decrypt.add_argument("--client", required=True)
-    decrypt.add_argument("--in", required=True)
-    decrypt.add_argument("--out", required=True)
+    decrypt.add_argument("--client", required=True, help="folder written by `edss keygen`")
+    decrypt.add_argument("--in", required=True, help="response file written by `edss infer`")
+    decrypt.add_argument(
+        "--index",
+        help="the request's index (REQUEST.json written by `edss encrypt`) to name the rows",
+    )
+    decrypt.add_argument("--out", required=True, help="predictions CSV to write")
     decrypt.set_defaults(handler=_command_decrypt)
 
     report = sub.add_parser(
@@ -454,8 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="rebuild report.html from metrics.json",
         description="Example: edss report --metrics out/metrics.json --out out",
     )
-    report.add_argument("--metrics", required=True)
-    report.add_argument("--out", required=True)
+    report.add_argument("--metrics", required=True, help="metrics.json of an earlier run")
+    report.add_argument("--out", required=True, help="folder for the new report.html")
     report.set_defaults(handler=_command_report)
     return parser
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from edss.encrypted import compile_model, run_encrypted
+from edss.errors import DataError
 from edss.metrics import CLASS_NAMES, agreement, metrics_with_intervals
 from edss.report import write_report
 from edss.training import (
@@ -84,6 +85,20 @@ def evaluate_cohort(
     started = time.perf_counter()
     cohort = cohort.with_edss()
     patients = cohort.patients
+    if folds < 2:
+        raise DataError.about("--folds", "at least 2 patient folds", str(folds))
+    if len(patients) < folds or any(p.slices is None or len(p.slices) == 0 for p in patients):
+        raise DataError.about(
+            data_note or "the data",
+            f"at least {folds} patients with EDSS and image slices (one per fold)",
+            f"{len(patients)} patient(s) with EDSS"
+            + (
+                ""
+                if all(p.slices is not None and len(p.slices) for p in patients)
+                else ", some without slices"
+            ),
+            "a slice folder needs an EDSS per patient: a table or clinical CSV with an edss column",
+        )
     labels = np.array([edss_label(p.edss, task) for p in patients])
     fold_indices = patient_folds(labels, folds, seed) if folds > 1 else None
     if fold_indices is None:
@@ -262,6 +277,14 @@ def _results(
         "honest caveat: with this few patients the intervals are wide; the numbers describe "
         "this cohort, not clinical performance",
     ]
+    plain_accuracy = metrics["plaintext"]["accuracy"]["value"]
+    majority_accuracy = baselines["majority"]["accuracy"]["value"]
+    if plain_accuracy is not None and plain_accuracy <= majority_accuracy:
+        notes.append(
+            f"the model does not beat the majority-class baseline on this cohort (accuracy "
+            f"{plain_accuracy:.2f} vs {majority_accuracy:.2f}): the encrypted pipeline is exact, "
+            f"the signal in {len(patients)} patients is weak"
+        )
     return {
         "task": task,
         "classes": CLASS_NAMES[task],

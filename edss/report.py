@@ -71,6 +71,7 @@ _METRIC_LABELS = {
 _MODEL_COLUMNS = (
     ("metrics", "plaintext", "plaintext model"),
     ("metrics", "encrypted", "encrypted model"),
+    ("metrics", "plaintext, encrypted patients only", "plaintext, same patients as encrypted"),
     ("baselines", "majority", "majority baseline"),
     ("baselines", "logistic", "logistic baseline"),
 )

@@ -84,6 +84,18 @@ def train_model(
     learning_rate: float = 3e-3,
 ) -> HybridEDSSNet:
     """Train the hybrid model on slices; weighted loss against class imbalance."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if len(data.targets) < 2:
+        from edss.errors import DataError
+
+        raise DataError.about(
+            "the training data",
+            "at least 2 slices of patients with EDSS",
+            f"{len(data.targets)} slice(s)",
+            "a slice folder needs an EDSS per patient (a table or clinical CSV with an edss "
+            "column)",
+        )
     torch.manual_seed(seed)
     model = HybridEDSSNet(image_size, feature_count, task)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, weight_decay=1e-3)
@@ -120,7 +132,10 @@ def train_model(
         bar.close()
     model.eval()
     log.info(
-        "trained %d epochs on %d slices in %.1f s", epochs, len(order), time.perf_counter() - start
+        "trained %d epochs on %d slices in %.1f s",
+        epochs,
+        len(data.targets),
+        time.perf_counter() - start,
     )
     return model
 

@@ -187,7 +187,9 @@ class Client:
     def encrypt(self, *inputs) -> EncryptedTensors:
         """Encrypt a batch: one tensor per model input, each with a batch dimension first."""
         arrays = self._check_inputs(inputs)
-        self.range_report = out_of_range(self.plan.program, evaluate(self.plan.program, arrays))
+        values = evaluate(self.plan.program, arrays)
+        self.range_report = out_of_range(self.plan.program, values)
+        self._check_headroom(values)
         groups, sizes = [], []
         per_group = self.plan.batch_size
         stride = self.plan.sample_stride if per_group > 1 else 0
@@ -230,6 +232,20 @@ class Client:
         for problem in self.range_report:
             log.warning("client: %s; this output may be inaccurate", problem)
         return torch.tensor(np.stack(results), dtype=torch.float32)
+
+    def _check_headroom(self, values: dict) -> None:
+        """Refuse inputs whose values would overflow the last prime (caught here, not after the
+        server's work: the client can run the plan on its own plaintext)."""
+        limit = self.params.moduli[0] / (2.0 * self.params.scale)
+        peak = max((float(np.max(np.abs(v))) for v in values.values() if v.size), default=0.0)
+        if peak >= limit:
+            raise PlanError(
+                f"encrypt: these inputs drive the model's values up to {peak:.4g}, beyond the "
+                f"{limit:.4g} the plan's parameters hold (first prime 2^"
+                f"{np.log2(self.params.moduli[0]):.0f}, scale 2^{self.params.scale_bits}); "
+                f"normalise the inputs like the calibration data, or compile with calibration "
+                f"data that covers them"
+            )
 
     def _open(self, ct, exact: bool) -> np.ndarray:
         if exact:

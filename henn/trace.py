@@ -173,10 +173,8 @@ def trace(model: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> Program
 
 
 def _is_leaf(model: nn.Module) -> bool:
-    return (
-        isinstance(model, (*_AFFINE_MODULES, PolynomialActivation))
-        or (not list(model.children())
-        and type(model).__module__.startswith("torch.nn"))
+    return isinstance(model, (*_AFFINE_MODULES, PolynomialActivation)) or (
+        not list(model.children()) and type(model).__module__.startswith("torch.nn")
     )
 
 
