@@ -1,4 +1,4 @@
-"""Cases C30, C31, C32 and C35 of the shared cases file (../shared/cases/ckks_cases.md), at the API level.
+"""Cases C30, C31, C32 and C35 of ../shared/cases/ckks_cases.md, at the API level.
 
 C30: seeding Python's ``random`` or NumPy's global generator changes no key material.
 C31: serialization pitfalls of other libraries (load order, new process, other parameters, a

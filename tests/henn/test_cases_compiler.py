@@ -1,4 +1,4 @@
-"""Compiler cases C20, C21, C24, C25, C26 of the shared cases file (../shared/cases/ckks_cases.md), end to end.
+"""Compiler cases C20, C21, C24, C25, C26 of ../shared/cases/ckks_cases.md, end to end.
 
 Each case is expressed as a torch model, compiled, and run as the acceptance usage does: a
 Client makes keys and encrypts, a Server built from bytes evaluates, the Client decrypts. The
