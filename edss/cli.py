@@ -26,7 +26,7 @@ EXAMPLES = """examples:
   edss predict --model edss.pt --images slices/ --clinical clinical.csv --out predictions
   edss keygen --model edss.pt --out client          # hospital: plan, keys, secret key
   edss encrypt --client client --images slices/ --out request.bin
-  edss infer --plan client/plan.bin --keys client/evaluation_keys.bin \
+  edss infer --plan client/plan.bin --keys client/evaluation_keys.bin \\
       --in request.bin --out response.bin                # server side
   edss decrypt --client client --in response.bin --index request.bin.json --out predictions.csv
 """
