@@ -31,7 +31,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ckks.errors import ArrayShapeError, ArrayTypeError, EncodingError, ParameterError
+from ckks.errors import ArrayShapeError, ArrayTypeError, EncodingError
+from ckks.ring.validation import check_ring_degree
 
 __all__ = [
     "MAX_RING_DEGREE",
@@ -40,11 +41,8 @@ __all__ = [
     "slots_to_coefficients",
 ]
 
-MIN_RING_DEGREE = 2
-"""Smallest ring degree accepted (one slot)."""
-
-MAX_RING_DEGREE = 1 << 17
-"""Largest ring degree accepted (65,536 slots)."""
+# The supported range is the ring layer's (2 … 2^17), re-exported for callers of this module.
+from ckks.ring.validation import MAX_RING_DEGREE, MIN_RING_DEGREE
 
 # numpy dtype kinds accepted for slot values: signed and unsigned integers, floats, complex.
 _NUMERIC_VALUE_KINDS = frozenset("iufc")
@@ -70,32 +68,9 @@ class _EmbeddingTables(NamedTuple):
 
 
 def _validate_ring_degree(ring_degree: object, operation: str) -> int:
-    """Check that ``ring_degree`` is a power of two in the supported range.
-
-    Args:
-        ring_degree: the ring degree N given by the caller.
-        operation: name of the public function, used in the error message.
-
-    Returns:
-        ``ring_degree`` as a Python ``int``.
-
-    Raises:
-        ParameterError: ``ring_degree`` is not an integer, not a power of two, or outside
-            [MIN_RING_DEGREE, MAX_RING_DEGREE].
-    """
-    if isinstance(ring_degree, (bool, np.bool_)) or not isinstance(ring_degree, (int, np.integer)):
-        raise ParameterError(
-            f"{operation}: ring_degree must be an integer power of two in "
-            f"[{MIN_RING_DEGREE}, {MAX_RING_DEGREE}], got {ring_degree!r} "
-            f"of type {type(ring_degree).__name__}"
-        )
-    degree = int(ring_degree)
-    if degree < MIN_RING_DEGREE or degree > MAX_RING_DEGREE or degree & (degree - 1) != 0:
-        raise ParameterError(
-            f"{operation}: ring_degree must be a power of two in "
-            f"[{MIN_RING_DEGREE}, {MAX_RING_DEGREE}], got {degree}"
-        )
-    return degree
+    """``ring_degree`` as an int, checked by the ring layer's shared rule (2 … 2^17, a power of
+    two); the message starts with ``operation``."""
+    return check_ring_degree(ring_degree, operation=operation)
 
 
 def _powers_of_five_modulo(count: int, modulus: int) -> np.ndarray:

@@ -44,6 +44,7 @@ from decimal import Decimal, localcontext
 import numpy as np
 
 from ckks.errors import ArrayShapeError, ArrayTypeError, InsecureRandomnessError, ParameterError
+from ckks.ring.validation import check_ring_degree
 
 __all__ = [
     "DEFAULT_GAUSSIAN_BOUND",
@@ -65,8 +66,6 @@ DEFAULT_SIGMA = 3.2
 #: Tail bound of the default error distribution: ceil(6 · 3.2).
 DEFAULT_GAUSSIAN_BOUND = math.ceil(6 * DEFAULT_SIGMA)
 
-_MIN_RING_DEGREE = 2
-_MAX_RING_DEGREE = 1 << 17
 _MODULUS_LIMIT = 1 << 62
 # The cumulative table holds 2·bound thresholds; beyond this width another sampler is needed.
 _MAX_GAUSSIAN_BOUND = 1 << 16
@@ -88,31 +87,9 @@ _TERNARY_BYTE_LIMIT = 255
 
 
 def _check_ring_degree(ring_degree: object, operation: str) -> int:
-    """Return ``ring_degree`` as an int after checking it is a supported power of two.
-
-    Args:
-        ring_degree: the value to check.
-        operation: name of the public function, quoted in the message.
-
-    Returns:
-        The ring degree as a Python int.
-
-    Raises:
-        ParameterError: not an integer, not a power of two, or outside [2, 2^17].
-    """
-    if isinstance(ring_degree, bool) or not isinstance(ring_degree, (int, np.integer)):
-        raise ParameterError(
-            f"{operation}: ring_degree must be an integer power of two in "
-            f"[{_MIN_RING_DEGREE}, {_MAX_RING_DEGREE}], got {ring_degree!r} "
-            f"of type {type(ring_degree).__name__}"
-        )
-    value = int(ring_degree)
-    if value < _MIN_RING_DEGREE or value > _MAX_RING_DEGREE or value & (value - 1):
-        raise ParameterError(
-            f"{operation}: ring_degree must be a power of two in "
-            f"[{_MIN_RING_DEGREE}, {_MAX_RING_DEGREE}], got {value}"
-        )
-    return value
+    """``ring_degree`` as an int, checked by the ring layer's shared rule (2 … 2^17, a power of
+    two); the message starts with ``operation``."""
+    return check_ring_degree(ring_degree, operation=operation)
 
 
 def _check_moduli(moduli: object, operation: str) -> tuple[int, ...]:

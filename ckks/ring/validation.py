@@ -15,22 +15,30 @@ MIN_RING_DEGREE = 2
 MAX_RING_DEGREE = 1 << 17
 
 
-def check_ring_degree(ring_degree: object, argument: str = "ring_degree") -> int:
+def check_ring_degree(
+    ring_degree: object, argument: str = "ring_degree", operation: str | None = None
+) -> int:
     """Return ``ring_degree`` as an int after checking it is a supported power of two.
+
+    Args:
+        ring_degree: the value to check.
+        argument: its name in the message.
+        operation: the public function to name at the start of the message, if any.
 
     Raises:
         ParameterError: not an integer, not a power of two, or outside 2 … 2^17.
     """
-    if isinstance(ring_degree, bool) or not isinstance(ring_degree, (int, np.integer)):
+    prefix = f"{operation}: " if operation else ""
+    supported = f"[{MIN_RING_DEGREE}, {MAX_RING_DEGREE}]"
+    if isinstance(ring_degree, (bool, np.bool_)) or not isinstance(ring_degree, (int, np.integer)):
         raise ParameterError(
-            f"{argument} must be an integer power of two, got {ring_degree!r} "
-            f"of type {type(ring_degree).__name__}"
+            f"{prefix}{argument} must be an integer power of two in {supported}, got "
+            f"{ring_degree!r} of type {type(ring_degree).__name__}"
         )
     value = int(ring_degree)
     if value < MIN_RING_DEGREE or value > MAX_RING_DEGREE or value & (value - 1):
         raise ParameterError(
-            f"{argument} must be a power of two between {MIN_RING_DEGREE} and {MAX_RING_DEGREE}, "
-            f"got {value}"
+            f"{prefix}{argument} must be a power of two in {supported}, got {value}"
         )
     return value
 
