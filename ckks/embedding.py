@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ckks.errors import ArrayShapeError, ArrayTypeError, EncodingError
-from ckks.ring.validation import check_ring_degree
+from ckks.ring.validation import MAX_RING_DEGREE, MIN_RING_DEGREE, check_ring_degree
 
 __all__ = [
     "MAX_RING_DEGREE",
@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 # The supported range is the ring layer's (2 … 2^17), re-exported for callers of this module.
-from ckks.ring.validation import MAX_RING_DEGREE, MIN_RING_DEGREE
 
 # numpy dtype kinds accepted for slot values: signed and unsigned integers, floats, complex.
 _NUMERIC_VALUE_KINDS = frozenset("iufc")
