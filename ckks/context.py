@@ -79,6 +79,11 @@ class Context:
         half = self.special_product // 2
         self.special_half_mod = _frozen([half % p for p in params.special_moduli])
         self.special_half_negated = _frozen([(-half) % q for q in params.moduli])
+        # log2 Q_l per level: the room every overflow and scale check compares against.
+        self.log2_modulus = tuple(
+            float(np.sum(np.log2(np.array(params.moduli[: i + 1], dtype=np.float64))))
+            for i in range(len(params.moduli))
+        )
         self.bases = tuple(RnsBase(params.moduli[: i + 1]) for i in range(len(params.moduli)))
         self.levels = tuple(
             self._level_tables(params, level) for level in range(len(params.moduli))

@@ -9,7 +9,7 @@ import secrets
 import numpy as np
 
 from ckks.ciphertext import Ciphertext
-from ckks.encoder import centered_float
+from ckks.encoder import Encoder
 from ckks.errors import EncodingError, KeyMismatchError, ParameterError
 from ckks.keys import SecretKey
 from ckks.plaintext import Plaintext
@@ -34,6 +34,7 @@ class Decryptor:
         self.params = params
         self._secret_key = secret_key
         self._context = params.context
+        self._encoder = Encoder(params)
 
     def decrypt(self, ciphertext: Ciphertext) -> Plaintext:
         """The plaintext c0 + c1·s (+ c2·s²), at the ciphertext's level and scale.
@@ -92,10 +93,7 @@ class Decryptor:
         precision_bits = int(precision_bits)
         if not 0 <= precision_bits <= 52:
             raise ParameterError(f"precision_bits must be in 0 … 52, got {precision_bits}")
-        from ckks.embedding import coefficients_to_slots
-
-        plain = self.decrypt(ciphertext)
-        values = coefficients_to_slots(plain.centered / plain.scale, self.params.ring_degree)
+        values = self._encoder.decode(self.decrypt(ciphertext))
         step = 2.0**-precision_bits
         if flood:
             noise = _secure_normal(2 * values.size).reshape(2, -1) * (step / 4)
@@ -104,10 +102,9 @@ class Decryptor:
 
     def _centered_checked(self, ntt_data: np.ndarray, level: int) -> np.ndarray:
         """Centered coefficients, after checking they have not wrapped around the modulus."""
-        coefficients = self._context.ntt.inverse(ntt_data)
-        values = centered_float(coefficients, self._context.bases[level])
+        values = self._encoder.to_integers(ntt_data, level)
         peak = float(np.max(np.abs(values)))
-        log2_modulus = sum(math.log2(q) for q in self.params.moduli[: level + 1])
+        log2_modulus = self._context.log2_modulus[level]
         if peak > 0 and math.log2(peak) >= log2_modulus - 2:
             raise EncodingError(
                 f"decrypt: the result overflowed the modulus at level {level}: a coefficient "

@@ -150,7 +150,7 @@ class Encoder:
 
 
 def _log2_half_modulus(params, level: int) -> float:
-    return sum(math.log2(q) for q in params.moduli[: level + 1]) - 1
+    return params.context.log2_modulus[level] - 1
 
 
 def centered_float(coefficients: np.ndarray, base: RnsBase) -> np.ndarray:

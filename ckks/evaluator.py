@@ -205,7 +205,7 @@ class Evaluator:
         """
         if not self.check_bounds or result.bound is None or result.bound <= 0:
             return
-        room = sum(math.log2(q) for q in self.params.moduli[: result.level + 1]) - 1
+        room = self._context.log2_modulus[result.level] - 1
         needed = math.log2(result.bound) + math.log2(result.scale)
         if needed >= room:
             raise EncodingError(
@@ -454,7 +454,7 @@ class Evaluator:
         return self._result(out, a)
 
     def _check_scale_fits(self, operation: str, scale: float, level: int) -> None:
-        log2_modulus = sum(math.log2(q) for q in self.params.moduli[: level + 1])
+        log2_modulus = self._context.log2_modulus[level]
         if math.log2(scale) >= log2_modulus - 1:
             raise OutOfLevelsError(
                 f"{operation}: product scale {_log2(scale)} exceeds remaining modulus "
