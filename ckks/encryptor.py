@@ -6,11 +6,11 @@ import numpy as np
 
 from ckks.ciphertext import Ciphertext
 from ckks.errors import KeyMismatchError, ParameterError
-from ckks.keygen import small_to_residues
+from ckks.keygen import encrypt_zero_secret, small_to_residues
 from ckks.keys import PublicKey, SecretKey
 from ckks.plaintext import Plaintext
 from ckks.ring import arithmetic
-from ckks.ring.sampling import BaseRandomSource, check_random_source, expand_uniform
+from ckks.ring.sampling import BaseRandomSource, check_random_source
 
 
 class Encryptor:
@@ -100,26 +100,9 @@ class Encryptor:
         return out
 
     def _encrypt_zero_symmetric(self, secret_key: SecretKey, level: int, seed: bytes):
-        context = self._context
-        constants = context.level(level).constants
-        moduli = self.params.moduli[: level + 1]
-        N = self.params.ring_degree
-        a = expand_uniform(seed, moduli, N)
-        error = small_to_residues(self._random.gaussian(N), moduli)
-        context.ntt.forward_inplace(error)
-        s = np.ascontiguousarray(secret_key.ntt[: level + 1])
-        b = arithmetic.subtract(error, arithmetic.multiply(a, s, constants), constants.moduli)
-        return np.stack([b, a])
+        return encrypt_zero_secret(self.params, secret_key, level, seed, self._random)
 
     def _public_from_secret(self, secret_key: SecretKey) -> PublicKey:
-        level = self.params.max_level
         seed = self._random.seed()
-        a = expand_uniform(seed, self.params.moduli, self.params.ring_degree)
-        constants = self._context.level(level).constants
-        error = small_to_residues(
-            self._random.gaussian(self.params.ring_degree), self.params.moduli
-        )
-        self._context.ntt.forward_inplace(error)
-        s = np.ascontiguousarray(secret_key.ntt[: level + 1])
-        b = arithmetic.subtract(error, arithmetic.multiply(a, s, constants), constants.moduli)
-        return PublicKey(np.stack([b, a]), seed, secret_key.fingerprint, self.params)
+        data = self._encrypt_zero_symmetric(secret_key, self.params.max_level, seed)
+        return PublicKey(data, seed, secret_key.fingerprint, self.params)

@@ -21,6 +21,20 @@ def small_to_residues(values: np.ndarray, moduli) -> np.ndarray:
     )
 
 
+def encrypt_zero_secret(params, secret_key, level: int, seed: bytes, random_source) -> np.ndarray:
+    """(−a·s + e, a) at ``level``, a expanded from ``seed``: an encryption of zero under the
+    secret key (a public key at the top level, a symmetric ciphertext's mask below)."""
+    context = params.context
+    constants = context.level(level).constants
+    moduli = params.moduli[: level + 1]
+    a = expand_uniform(seed, moduli, params.ring_degree)
+    error = small_to_residues(random_source.gaussian(params.ring_degree), moduli)
+    context.ntt.forward_inplace(error)
+    s = np.ascontiguousarray(secret_key.ntt[: level + 1])
+    b = arithmetic.subtract(error, arithmetic.multiply(a, s, constants), constants.moduli)
+    return np.stack([b, a])
+
+
 def galois_element_for_step(step: int, params) -> int:
     """5^step mod 2N: the automorphism that rotates slots left by ``step``."""
     return pow(5, step % params.slot_count, 2 * params.ring_degree)
@@ -124,15 +138,11 @@ class KeyGenerator:
     # -- internals --------------------------------------------------------------------------------
 
     def _make_public_key(self) -> PublicKey:
-        context = self._context
-        level = self.params.max_level
-        constants = context.level(level).constants
         seed = self._random.seed()
-        a = expand_uniform(seed, self.params.moduli, self.params.ring_degree)
-        error = self._error(self.params.moduli)
-        s = self.secret_key.ntt[: level + 1]
-        b = arithmetic.subtract(error, arithmetic.multiply(a, s, constants), constants.moduli)
-        return PublicKey(np.stack([b, a]), seed, self.secret_key.fingerprint, self.params)
+        data = encrypt_zero_secret(
+            self.params, self.secret_key, self.params.max_level, seed, self._random
+        )
+        return PublicKey(data, seed, self.secret_key.fingerprint, self.params)
 
     def _error(self, moduli) -> np.ndarray:
         residues = small_to_residues(self._random.gaussian(self.params.ring_degree), moduli)
