@@ -111,26 +111,29 @@ def _is_plain_value(other) -> bool:
     )
 
 
-def add(a: Ciphertext, other):
+def _additive(a: Ciphertext, other, subtract: bool):
+    """a ± other for a ciphertext, plaintext, scalar or vector, aligned."""
     evaluator = _evaluator_for(a)
+    cipher_op, plain_op = (
+        (evaluator.sub, evaluator.sub_plain) if subtract else (evaluator.add, evaluator.add_plain)
+    )
     if isinstance(other, Ciphertext):
-        return evaluator.add(a, other, align=True)
+        return cipher_op(a, other, align=True)
     if isinstance(other, Plaintext):
-        return evaluator.add_plain(*_align_with_plain(evaluator, a, other))
+        return plain_op(*_align_with_plain(evaluator, a, other))
     if _is_plain_value(other):
-        return evaluator.add_plain(a, _encode_like(a, other, scale=a.scale))
+        return plain_op(a, _encode_like(a, other, scale=a.scale))
+    if subtract:
+        raise ParameterError(f"cannot subtract a {type(other).__name__} from a Ciphertext")
     raise ParameterError(f"cannot add a Ciphertext and a {type(other).__name__}")
 
 
+def add(a: Ciphertext, other):
+    return _additive(a, other, subtract=False)
+
+
 def subtract(a: Ciphertext, other):
-    evaluator = _evaluator_for(a)
-    if isinstance(other, Ciphertext):
-        return evaluator.sub(a, other, align=True)
-    if isinstance(other, Plaintext):
-        return evaluator.sub_plain(*_align_with_plain(evaluator, a, other))
-    if _is_plain_value(other):
-        return evaluator.sub_plain(a, _encode_like(a, other, scale=a.scale))
-    raise ParameterError(f"cannot subtract a {type(other).__name__} from a Ciphertext")
+    return _additive(a, other, subtract=True)
 
 
 def multiply(a: Ciphertext, other):

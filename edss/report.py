@@ -46,13 +46,13 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 
+from ckks.serialization import write_atomically
 from edss.errors import EdssError
 
 HTML_NAME = "report.html"
@@ -574,18 +574,8 @@ def _render_html(results: dict) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write ``text`` through a temporary file and a rename, owner-readable (patient data)."""
+    write_atomically(path, text.encode("utf-8"), private=True)
 
 
 def write_report(out_dir: str | os.PathLike, results: dict) -> tuple[Path, Path]:

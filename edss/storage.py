@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from ckks.serialization import write_atomically
 from edss.errors import DataError
 from edss.model import HybridEDSSNet
 
@@ -27,15 +26,7 @@ def save_model(model: HybridEDSSNet, path, feature_names: list[str]) -> None:
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(buffer.getvalue())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, buffer.getvalue(), private=True)
 
 
 def load_model(path) -> tuple[HybridEDSSNet, list[str]]:
