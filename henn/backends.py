@@ -14,10 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ckks.evaluator import scales_close
 from henn.errors import CompileError
-
-#: Relative tolerance for scale equality; matches the engine's.
-SCALE_TOLERANCE = 2.0**-30
 
 
 def naf_steps(step: int, slot_count: int) -> list[int]:
@@ -163,7 +161,7 @@ class SimulationBackend:
 def _check_alignment(level_a, level_b, scale_a, scale_b) -> None:
     if level_a != level_b:
         raise CompileError(f"internal: adding ciphertexts at levels {level_a} and {level_b}")
-    if abs(scale_a - scale_b) > SCALE_TOLERANCE * max(scale_a, scale_b):
+    if not scales_close(scale_a, scale_b):  # the engine's own rule, so both backends agree
         raise CompileError(f"internal: adding ciphertexts at scales {scale_a} and {scale_b}")
 
 
