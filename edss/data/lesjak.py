@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
-
 from edss.data._tables import (
     check_width,
     column_positions,
@@ -26,7 +24,7 @@ from edss.data._tables import (
     valid_edss,
 )
 from edss.data.cohort import Cohort, Patient
-from edss.data.volumes import SLICE_METHODS, axial_axis_of, load_nifti, slice_stack
+from edss.data.volumes import SLICE_METHODS, volume_slices
 from edss.errors import DataError, ParameterError
 
 SOURCE = "lesjak2017"
@@ -236,30 +234,16 @@ def load_lesjak(
         if modality != "lesions" and not image_path.exists():
             skipped.append(record.patient_id)
             continue
-        volume = load_nifti(image_path)
-        if not np.isfinite(volume).all():
-            nonfinite.append(record.patient_id)
-        mask = None
-        if selection == "lesion" and modality != "lesions":
-            mask_path = folder / "lesions.nii.gz"
-            mask = load_nifti(mask_path)
-            if mask.shape != volume.shape:
-                raise DataError.about(
-                    mask_path,
-                    f"a lesion mask of the image's shape {volume.shape}",
-                    f"shape {mask.shape}",
-                )
-        axis = axial_axis_of(image_path)
-        if volume.shape[axis] < slices_per_patient:
-            raise DataError.about(
-                image_path,
-                f"at least {slices_per_patient} slices along the axial axis {axis}",
-                f"shape {volume.shape}",
-            )
-
-        slices, indices = slice_stack(
-            volume, slices_per_patient, image_size, method=selection, mask=mask, axis=axis
+        use_mask = selection == "lesion" and modality != "lesions"
+        slices, names, finite = volume_slices(
+            image_path,
+            slices_per_patient,
+            image_size,
+            selection,
+            folder / "lesions.nii.gz" if use_mask else None,
         )
+        if not finite:
+            nonfinite.append(record.patient_id)
         clinical = {"age_years/100": record.age / 100.0, "sex_female": record.sex_female}
         clinical.update({f"course_{course}": v for course, v in record.courses.items()})
         patients.append(
@@ -269,7 +253,7 @@ def load_lesjak(
                 clinical=clinical,
                 slices=slices,
                 source=SOURCE,
-                slice_names=[f"{'xyz'[axis]}={index}" for index in indices],
+                slice_names=names,
             )
         )
 

@@ -17,11 +17,9 @@ import re
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
-
 from edss.data._tables import Row, is_missing, natural_key, parse_number, read_csv, valid_edss
 from edss.data.cohort import Cohort, Patient
-from edss.data.volumes import SLICE_METHODS, axial_axis_of, load_nifti, slice_stack
+from edss.data.volumes import SLICE_METHODS, volume_slices
 from edss.errors import DataError, ParameterError
 
 SOURCE = "ms60"
@@ -563,29 +561,14 @@ def load_ms60_folder(
             continue
         record = by_number[number]
         image_path = _find_volume(folder, number, modality)
-        volume = load_nifti(image_path)
-        if not np.isfinite(volume).all():
-            nonfinite.append(folder.name)
-        mask = None
+        mask_path = None
         if selection == "lesion" and not is_mask:
             mask_path = _find_volume(folder, number, mask_name)
-            mask = load_nifti(mask_path)
-            if mask.shape != volume.shape:
-                raise DataError.about(
-                    mask_path,
-                    f"a lesion mask of the image's shape {volume.shape}",
-                    f"shape {mask.shape}",
-                )
-        axis = axial_axis_of(image_path)
-        if volume.shape[axis] < slices_per_patient:
-            raise DataError.about(
-                image_path,
-                f"at least {slices_per_patient} slices along the axial axis {axis}",
-                f"shape {volume.shape}",
-            )
-        slices, indices = slice_stack(
-            volume, slices_per_patient, image_size, method=selection, mask=mask, axis=axis
+        slices, names, finite = volume_slices(
+            image_path, slices_per_patient, image_size, selection, mask_path
         )
+        if not finite:
+            nonfinite.append(folder.name)
         patients.append(
             Patient(
                 record["patient_id"],
@@ -593,7 +576,7 @@ def load_ms60_folder(
                 _encode(record),
                 slices,
                 SOURCE,
-                [f"{'xyz'[axis]}={index}" for index in indices],
+                names,
             )
         )
 

@@ -302,3 +302,35 @@ def slice_stack(
     normalized = np.moveaxis(normalize_volume(volume), axis, 0)  # a view: slice i is [i]
     stack = np.stack([resample_slice(normalized[index], size) for index in indices])
     return stack.astype(np.float32), indices
+
+
+def volume_slices(image_path, count: int, size: int, method: str = "even", mask_path=None):
+    """Load one volume and take its slices, checking what every loader checks.
+
+    Returns:
+        (slices, names, finite): the stack of :func:`slice_stack`, a name per slice such as
+        "z=87", and whether every voxel was finite (non-finite voxels read as background).
+
+    Raises:
+        DataError: unreadable files, a mask of another shape, or too few axial slices.
+    """
+    volume = load_nifti(image_path)
+    finite = bool(np.isfinite(volume).all())
+    mask = None
+    if mask_path is not None:
+        mask = load_nifti(mask_path)
+        if mask.shape != volume.shape:
+            raise DataError.about(
+                mask_path,
+                f"a lesion mask of the image's shape {volume.shape}",
+                f"shape {mask.shape}",
+            )
+    axis = axial_axis_of(image_path)
+    if volume.shape[axis] < count:
+        raise DataError.about(
+            image_path,
+            f"at least {count} slices along the axial axis {axis}",
+            f"shape {volume.shape}",
+        )
+    slices, indices = slice_stack(volume, count, size, method=method, mask=mask, axis=axis)
+    return slices, [f"{'xyz'[axis]}={index}" for index in indices], finite
