@@ -391,6 +391,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    def evaluation_options(p, encrypted: int, encrypted_help: str, bootstrap: int) -> None:
+        p.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
+        p.add_argument("--encrypted-patients", type=int, default=encrypted, help=encrypted_help)
+        p.add_argument(
+            "--bootstrap",
+            type=_at_least(10),
+            default=bootstrap,
+            help=f"bootstrap resamples for the intervals (default {bootstrap})",
+        )
+
     demo = sub.add_parser(
         "demo",
         help="the whole path on the built-in sample (or --data)",
@@ -400,19 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(demo)
     demo.add_argument("--out", default="edss-demo", help="report folder (default edss-demo)")
-    demo.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
-    demo.add_argument(
-        "--encrypted-patients",
-        type=int,
-        default=6,
-        help="held-out patients run encrypted (default 6; all: -1)",
-    )
-    demo.add_argument(
-        "--bootstrap",
-        type=_at_least(10),
-        default=500,
-        help="bootstrap resamples for the intervals (default 500)",
-    )
+    evaluation_options(demo, 6, "held-out patients run encrypted (default 6; all: -1)", 500)
     demo.set_defaults(handler=lambda a: _command_evaluate(a, demo=True))
 
     evaluate = sub.add_parser(
@@ -422,18 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(evaluate)
     evaluate.add_argument("--out", required=True, help="report folder")
-    evaluate.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
-    evaluate.add_argument(
-        "--encrypted-patients",
-        type=int,
-        default=-1,
-        help="how many held-out patients to run encrypted (default all)",
-    )
-    evaluate.add_argument(
-        "--bootstrap",
-        type=_at_least(10),
-        default=1000,
-        help="bootstrap resamples for the intervals (default 1000)",
+    evaluation_options(
+        evaluate, -1, "how many held-out patients to run encrypted (default all)", 1000
     )
     evaluate.set_defaults(handler=_command_evaluate)
 
