@@ -393,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def evaluation_options(p, encrypted: int, encrypted_help: str, bootstrap: int) -> None:
         p.add_argument("--folds", type=_at_least(2), default=3, help="patient folds (default 3)")
-        p.add_argument("--encrypted-patients", type=int, default=encrypted, help=encrypted_help)
+        p.add_argument(
+            "--encrypted-patients", type=_at_least(-1), default=encrypted, help=encrypted_help
+        )
         p.add_argument(
             "--bootstrap",
             type=_at_least(10),
